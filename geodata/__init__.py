@@ -1,0 +1,1 @@
+"""camplan.geodata: read and validate input layers, handle coordinate systems."""

@@ -1,0 +1,1 @@
+"""camplan.maps: maps, exports, reports and the command line."""

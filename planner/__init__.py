@@ -1,0 +1,1 @@
+"""camplan.planner: demand, candidate sites, coverage, optimisation and the plan."""
