@@ -237,8 +237,8 @@ def validate(files: Sequence[Path], crs: str | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script: exit 2 with one message on user errors."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="camplan",
-                 standalone_mode=False)
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="camplan",
+                        standalone_mode=False)
     except click.exceptions.Exit as done:
         return int(done.exit_code)
     except click.ClickException as err:
@@ -250,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CamplanError as err:
         click.echo(f"camplan: error: {err}", err=True)
         return EXIT_USER_ERROR
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover
