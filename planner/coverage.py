@@ -9,6 +9,7 @@ before it is built.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Sequence
@@ -82,6 +83,11 @@ class CoverageProblem:
         csr = sparse.csr_array(csc)
         csr.sort_indices()
         return cls(csc=csc, csr=csr, weights=w, baseline=base)
+
+    @functools.cached_property
+    def entry_columns(self) -> np.ndarray:
+        """Column (site) of every stored entry of :attr:`csc`, in storage order."""
+        return np.repeat(np.arange(self.csc.shape[1]), np.diff(self.csc.indptr))
 
     @property
     def n_demand(self) -> int:

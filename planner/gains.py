@@ -28,8 +28,7 @@ def all_gains(problem: CoverageProblem, best: np.ndarray) -> np.ndarray:
     csc = problem.csc
     rows = csc.indices
     contrib = problem.weights[rows] * np.maximum(csc.data - best[rows], 0.0)
-    cols = np.repeat(np.arange(csc.shape[1]), np.diff(csc.indptr))
-    return np.bincount(cols, weights=contrib, minlength=csc.shape[1])
+    return np.bincount(problem.entry_columns, weights=contrib, minlength=csc.shape[1])
 
 
 def gather(indptr: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

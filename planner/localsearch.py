@@ -30,6 +30,9 @@ __all__ = ["SwapStats", "swap_search"]
 
 logger = logging.getLogger(__name__)
 
+#: How many best open sites are kept sorted for the "best site elsewhere" look-up.
+LEADERS = 256
+
 
 @dataclass(frozen=True)
 class SwapStats:
@@ -67,6 +70,7 @@ class _Search:
             self.blocked = np.zeros(m, dtype=np.int64)
         self.gains = all_gains(problem, state.best)
         self.open = np.where(self._free(np.arange(m)), self.gains, -np.inf)
+        self._leaders: np.ndarray | None = None
         self.tol = 1e-10 * max(float(problem.weights.sum()), 1e-300)
 
     def _free(self, cols: np.ndarray) -> np.ndarray:
@@ -102,7 +106,7 @@ class _Search:
             np.maximum(q_hit - without[o_hit], 0.0) - np.maximum(q_hit - best[r_hit], 0.0)
         )
         near = self._neighbours(j)
-        cand, inv = np.unique(np.r_[c_hit, near], return_inverse=True)
+        cand, inv = np.unique(np.concatenate([c_hit, near]), return_inverse=True)
         extra = np.bincount(inv[: len(c_hit)], weights=delta, minlength=len(cand))
         slack = self._slack(j)
         ok = (
@@ -129,7 +133,24 @@ class _Search:
             return np.inf
         return self.budget - (self.state.spent - float(self.costs[j]))
 
+    def _leading(self) -> np.ndarray:
+        """The open sites with the largest gains, best first (ties: lower index)."""
+        if self._leaders is None:
+            k = min(LEADERS, len(self.open))
+            top = np.argpartition(-self.open, k - 1)[:k]
+            self._leaders = top[np.lexsort((top, -self.open[top]))]
+        return self._leaders
+
     def _best_elsewhere(self, cand: np.ndarray, slack: float) -> tuple[int, float]:
+        """The open site with the largest gain outside ``cand`` (its gain is unchanged)."""
+        if not np.isfinite(slack):
+            leaders = self._leading()
+            outside = leaders[~np.isin(leaders, cand)]
+            # Valid only if some leader is outside cand and beats every non-leader.
+            if outside.size and len(leaders) < len(self.open):
+                k = int(outside[0])
+                if self.open[k] >= self.open[leaders[-1]]:
+                    return k, float(self.open[k])
         saved = self.open[cand].copy()
         self.open[cand] = -np.inf
         try:
@@ -156,11 +177,13 @@ class _Search:
         if self.conflicts is not None:
             self.blocked[self._neighbours(j)] -= 1
             self.blocked[self._neighbours(k)] += 1
-        touched_rows = np.unique(np.r_[rows_j, rows_k])
+        touched_rows = np.unique(np.concatenate([rows_j, rows_k]))
         pos_r, _ = gather(p.csr.indptr, touched_rows)
-        affected = np.unique(np.r_[p.csr.indices[pos_r], j, k, self._neighbours(j),
-                                   self._neighbours(k)]).astype(np.int64)
+        affected = np.unique(np.concatenate([
+            p.csr.indices[pos_r], [j, k], self._neighbours(j), self._neighbours(k)
+        ])).astype(np.int64)
         self._refresh(affected)
+        self._leaders = None
 
     def _refresh(self, cols: np.ndarray) -> None:
         p, best = self.p, self.state.best
