@@ -24,6 +24,7 @@ from geodata.crs import crs_label, to_metric
 from geodata.errors import LayerError, OptionError
 from planner.coverage import CoverageProblem, DecayBands, baseline_quality, coverage_matrix
 from planner.districts import district_table
+from planner.models import CoverageModel
 from planner.optimise import Exact, Progress, Solution, optimise
 from planner.plan import Certificate, PhaseResult, Plan
 
@@ -161,6 +162,7 @@ def plan_sites(
     population: str | None = None,
     exclusions: gpd.GeoDataFrame | None = None,
     footprints: gpd.GeoSeries | None = None,
+    coverage: CoverageModel | None = None,
     sources: Mapping[str, str] | None = None,
     inputs: Mapping[str, str] | None = None,
     title: str = "camplan plan",
@@ -187,7 +189,12 @@ def plan_sites(
     exclusions
         Privacy exclusion zones: candidate sites inside are removed.
     footprints
-        Optional footprint polygon per site (same order as ``sites``); default discs.
+        Optional footprint polygon per site (same order as ``sites``); default
+        the coverage model's footprints of the chosen sites (discs).
+    coverage
+        The coverage model (:mod:`planner.models`): disc (default), sightline
+        or network. It builds the coverage matrix of the new sites and of the
+        existing cameras, and draws the footprints.
     sources
         File names of the layers by role, for error messages.
     inputs
@@ -222,8 +229,12 @@ def plan_sites(
     site_pts = np.asarray(sites.geometry.array)
     weights = demand[weight].to_numpy(dtype=np.float64)
     bands = options.bands or None
-    matrix = coverage_matrix(demand_pts, site_pts, options.radius_m, bands=bands)
-    base, owners = _existing_coverage(demand_pts, ext, owner_column, weights, options, bands)
+    if coverage is None:
+        matrix = coverage_matrix(demand_pts, site_pts, options.radius_m, bands=bands)
+    else:
+        matrix = coverage.matrix(demand_pts, site_pts, options.radius_m, bands=bands)
+    base, owners = _existing_coverage(demand_pts, ext, owner_column, weights, options, bands,
+                                      coverage)
     problem = CoverageProblem.from_matrix(matrix, weights, baseline=base)
     timings["coverage"] = time.perf_counter() - t1
 
@@ -251,7 +262,7 @@ def plan_sites(
     timings.update(solution.timings)
     return _assemble(
         solution, problem, demand, sites, ext, owners, districts, exclusions,
-        options=options, weight=weight, crs=crs, district_name=district_name,
+        options=options, weight=weight, crs=crs, district_name=district_name, coverage=coverage,
         population=population, inputs=inputs or {}, title=title,
         extra=dict(extra_parameters or {}), timings=timings,
     )
@@ -264,6 +275,7 @@ def _existing_coverage(
     weights: np.ndarray,
     options: PlanOptions,
     bands: DecayBands | None,
+    coverage: CoverageModel | None = None,
 ) -> tuple[np.ndarray, dict[str, float]]:
     """Quality from existing cameras per demand point, and what each owner covers alone."""
     base = np.zeros(len(demand_pts))
@@ -275,7 +287,11 @@ def _existing_coverage(
     cams = np.asarray(_points(existing))
     for name in sorted(owner.unique()):
         mine = cams[(owner == name).to_numpy()]
-        q = baseline_quality(demand_pts, mine, options.radius_m, bands=bands)
+        if coverage is None:
+            q = baseline_quality(demand_pts, mine, options.radius_m, bands=bands)
+        else:
+            cover = coverage.matrix(demand_pts, mine, options.radius_m, bands=bands).max(axis=1)
+            q = (cover.toarray() if sparse.issparse(cover) else np.asarray(cover)).ravel()
         owners[name] = float(np.dot(weights, q))
         np.maximum(base, q, out=base)
     return base, owners
@@ -295,6 +311,7 @@ def _assemble(
     weight: str,
     crs: Any,
     district_name: str | None,
+    coverage: CoverageModel | None,
     population: str | None,
     inputs: Mapping[str, str],
     title: str,
@@ -319,6 +336,8 @@ def _assemble(
     )
     if "_footprint" in chosen.columns:
         shapes = chosen["_footprint"].to_numpy()
+    elif coverage is not None:
+        shapes = coverage.footprints(chosen.geometry.to_numpy(), options.radius_m)
     else:
         shapes = shapely.buffer(chosen.geometry.to_numpy(), options.radius_m, quad_segs=16)
     footprints = gpd.GeoDataFrame(
@@ -357,7 +376,8 @@ def _assemble(
         exclusions=exclusions,
         existing_weight=float(solution.curve[0]),
         owners=owners,
-        parameters={**options.as_dict(), "weight_column": weight, **extra,
+        parameters={**options.as_dict(), "coverage_model": getattr(coverage, "name", "disc"),
+                    "weight_column": weight, **extra,
                     "optimiser": {k: _plain(v) for k, v in sorted(solution.stats.items())}},
         inputs=dict(inputs),
         timings=dict(timings),

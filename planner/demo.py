@@ -93,13 +93,13 @@ def mesa_inputs() -> DemoInputs:
         streets=segments,
         options=PlanOptions(radius_m=RADIUS_M, sets=SETS, phases=PHASES),
         inputs={"streets": fingerprint(streets_path), "crime": fingerprint(crimes_path)},
-        parameters={
+        parameters={"model": {
             "city": "Mesa, Arizona (libpysal geodanet)",
             "demand": f"points every {SPACING_M:g} m along the streets",
             "footfall": "modelled: street-segment betweenness centrality (networkx)",
             "crime": f"Gaussian kernel density, bandwidth {BANDWIDTH_M:g} m",
             "weight": "normalised crime x normalised modelled footfall",
             "sites": "street intersections (3 or more segments)",
-        },
+        }},
         title="Mesa, Arizona — demo plan (footfall modelled from street betweenness)",
     )

@@ -82,7 +82,8 @@ class Solution:
 
     @property
     def gap(self) -> float:
-        if not np.isfinite(self.upper_bound) or self.upper_bound <= 0:
+        """``(upper_bound - covered) / upper_bound``; exactly 0 for a proven optimum."""
+        if self.proven_optimal or not np.isfinite(self.upper_bound) or self.upper_bound <= 0:
             return 0.0
         return max(0.0, (self.upper_bound - self.covered_weight) / self.upper_bound)
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import difflib
 import logging
+import time
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -245,7 +246,9 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None) -> Pla
         if getattr(scenario, key) is None:
             raise OptionError(f"--{key}", "is required: give a layer file")
     options = scenario.options()
+    t0 = time.perf_counter()
     layers, problems = _read_all(scenario)
+    read_s = time.perf_counter() - t0
     if problems:
         raise LayerError(scenario.source, problems)
     existing = [layers[k] for k in sorted(layers) if k.startswith("existing") and ":" not in k]
@@ -256,7 +259,7 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None) -> Pla
     inputs = {k.split(":")[0]: v for k, v in layers.items() if k.endswith(":fingerprint")}
     sources = {"demand": str(scenario.demand), "sites": str(scenario.sites),
                "districts": str(scenario.districts), "exclusions": str(scenario.exclusions)}
-    return plan_sites(
+    plan = plan_sites(
         layers["demand"], layers["sites"], options,
         weight=scenario.weight, site_id=scenario.site_id, cost_column=scenario.cost_column,
         existing=merged, owner_column="owner",
@@ -264,6 +267,7 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None) -> Pla
         population=scenario.population, exclusions=layers.get("exclusions"),
         sources=sources, inputs=inputs, title=scenario.title, progress=progress,
     )
+    return replace(plan, timings={"read": read_s, **plan.timings})
 
 
 def _concat_existing(
