@@ -193,6 +193,8 @@ def optimise(
     if budget is not None:
         if costs is None:
             raise OptionError("--budget", "needs a site cost column (--cost-column)")
+        if phases:
+            raise OptionError("--phases", "cannot be combined with --budget: plan one budget")
         cheapest = float(np.min(costs)) if costs.size else np.inf
         if not np.isfinite(budget) or budget < cheapest:
             raise OptionError(
