@@ -130,7 +130,8 @@ def _conflicts(site_pts: np.ndarray, spacing_m: float) -> sparse.csr_array | Non
         return None
     tree = shapely.STRtree(site_pts)
     a, b = tree.query(site_pts, predicate="dwithin", distance=spacing_m)
-    keep = a != b
+    # Sites exactly min_spacing apart are allowed: only closer pairs conflict.
+    keep = (a != b) & (shapely.distance(site_pts[a], site_pts[b]) < spacing_m)
     m = len(site_pts)
     return sparse.csr_array((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(m, m))
 
@@ -142,9 +143,11 @@ def _remove_excluded(
         return sites
     tree = shapely.STRtree(exclusions.geometry.array)
     inside, _ = tree.query(sites.geometry.array, predicate="intersects")
-    if len(inside):
-        logger.info("removed %d candidate sites inside exclusion zones", len(np.unique(inside)))
-    return sites.drop(index=sites.index[np.unique(inside)]).reset_index(drop=True)
+    keep = np.ones(len(sites), dtype=bool)
+    keep[inside] = False
+    if not keep.all():
+        logger.info("removed %d candidate sites inside exclusion zones", int((~keep).sum()))
+    return sites.iloc[np.flatnonzero(keep)].reset_index(drop=True)
 
 
 def plan_sites(

@@ -80,6 +80,8 @@ class CoverageProblem:
         if csc.nnz and (csc.data.max() > 1.0 or csc.data.min() < 0.0):
             raise OptionError("coverage", "coverage qualities must lie in [0, 1]")
         base = np.zeros(n) if baseline is None else np.asarray(baseline, dtype=np.float64)
+        if base.shape != (n,):
+            raise OptionError("baseline", f"expected {n} qualities, got shape {base.shape}")
         csr = sparse.csr_array(csc)
         csr.sort_indices()
         return cls(csc=csc, csr=csr, weights=w, baseline=base)

@@ -94,6 +94,8 @@ def phase_sizes(sets: int, phases: Sequence[int] | None) -> list[int]:
         raise OptionError("--sets", f"must be a whole number above 0, got {sets!r}")
     if not phases:
         return [int(sets)]
+    if any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in phases):
+        raise OptionError("--phases", f"phase sizes must be whole numbers, got {list(phases)}")
     sizes = [int(p) for p in phases]
     if any(p <= 0 for p in sizes):
         raise OptionError("--phases", f"every phase needs at least one set, got {sizes}")
@@ -190,30 +192,21 @@ def optimise(
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     m = problem.n_sites
-    if budget is not None:
-        if costs is None:
-            raise OptionError("--budget", "needs a site cost column (--cost-column)")
-        if phases:
-            raise OptionError("--phases", "cannot be combined with --budget: plan one budget")
-        cheapest = float(np.min(costs)) if costs.size else np.inf
-        if not np.isfinite(budget) or budget < cheapest:
-            raise OptionError(
-                "--budget", f"{budget:g} is below the cheapest site ({cheapest:g}): raise it"
-            )
-        sizes = [m] if sets is None else phase_sizes(sets, phases)
-    else:
+    if budget is None:
         costs = None
         sizes = phase_sizes(sets if sets is not None else 0, phases)
+    else:
+        sizes = _budget_sizes(m, sets, phases, costs, budget)
     forced_idx = _as_indices(forced, m, "--forced")
     forbidden_idx = _as_indices(forbidden, m, "--forbidden")
     if set(forced_idx) & set(forbidden_idx):
         raise OptionError("--forced", "a site is both forced and forbidden")
-    total_count = sum(sizes)
-    if len(forced_idx) > total_count:
-        raise OptionError("--forced", f"{len(forced_idx)} forced sites exceed --sets {total_count}")
+    if len(forced_idx) > sizes[0]:
+        raise OptionError("--forced", f"{len(forced_idx)} forced sites do not fit in the first "
+                                      f"phase ({sizes[0]} sets): enlarge it or force fewer")
     eligible = np.ones(m, dtype=bool)
     eligible[forbidden_idx] = False
-    ends = list(np.cumsum(sizes))
+    ends = [int(e) for e in np.cumsum(sizes)]
 
     start = GreedyState(best=problem.baseline.copy(), available=eligible.copy())
     for j in forced_idx:
@@ -224,56 +217,46 @@ def optimise(
         raise OptionError("--budget", "the forced sites alone cost more than the budget")
 
     n_fixed = len(forced_idx)
-    if budget is None:
-        budgets = [max(0, e - n_fixed) for e in ends]
-    else:
-        budgets = [budget - start.spent]
+    budgets = [e - n_fixed for e in ends] if budget is None else [budget - start.spent]
     online = OnlineBound(problem, budgets, eligible=eligible, costs=costs)
     online.observe(start)
-    marks = _checkpoints(total_count, ends)
-    greedy_limit = total_count - n_fixed if budget is None else m
+    snapshots: dict[int, GreedyState] = {}
 
-    # Plain greedy over the whole budget: the baseline every phase must match.
+    def observe(state: GreedyState) -> None:
+        online.observe(state)
+        snapshots[len(state.chosen)] = state.copy()
+
+    # Plain greedy over the whole budget: what every phase end must match or beat.
     plain = lazy_greedy(
-        problem, start.copy(), count=greedy_limit, costs=costs, budget=budget,
-        conflicts=conflicts, observe=online.observe, observe_at=marks,
+        problem, start.copy(), count=ends[-1] - n_fixed, costs=costs, budget=budget,
+        conflicts=conflicts, observe=observe, observe_at=_checkpoints(ends[-1], ends),
     )
     if budget is not None:
-        plain = _best_single_site(problem, start, plain, costs, budget, eligible, conflicts)
-        ends = [len(plain.chosen)]
+        plain = _best_single_site(problem, start, plain, costs, budget, conflicts)
     online.observe(plain)
     timings["greedy"] = time.perf_counter() - t0
-    greedy_curve = _curve(problem, start, plain)
+    greedy_curve = _curve(problem, plain)
 
     stats: dict[str, object] = {"swaps": 0, "exact_phases": 0}
-    state = start.copy()
-    phase_of: list[int] = [1] * n_fixed
-    t_ls = t_exact = 0.0
-    for t, end in enumerate(ends):
-        before = state.copy()
-        lazy_greedy(problem, state, count=end - len(state.chosen), costs=costs, budget=budget,
-                    conflicts=conflicts)
-        movable = list(range(len(before.chosen), len(state.chosen)))
-        t1 = time.perf_counter()
-        if local_search and movable:
-            res = swap_search(problem, state, movable, eligible=eligible, conflicts=conflicts,
-                              costs=costs, budget=budget)
-            stats["swaps"] = int(stats["swaps"]) + res.swaps  # type: ignore[call-overload]
-            _refresh_available(state, eligible, conflicts)
-        t2 = time.perf_counter()
-        t_ls += t2 - t1
-        state = _maybe_exact(problem, before, state, exact, time_limit, eligible=eligible,
-                             costs=costs, conflicts=conflicts, stats=stats)
-        t_exact += time.perf_counter() - t2
-        phase_members = state.chosen[len(before.chosen):]
-        state = _rerank(problem, before, phase_members)
-        _refresh_available(state, eligible, conflicts)
-        phase_of += [t + 1] * (len(state.chosen) - len(phase_of))
-        online.observe(state)
-        if progress is not None:
-            progress("phases", t + 1, len(ends))
-    timings["local_search"] = t_ls
-    timings["exact"] = t_exact
+    context = _Context(problem, eligible, costs, budget, conflicts, local_search, exact,
+                       time_limit, stats, timings, online, progress)
+    # Improve every phase; should a later phase then fall below plain greedy, keep
+    # greedy's earlier phases and improve only from a later phase on. Improving the
+    # last phase alone never falls below greedy; plain greedy itself is the last resort.
+    state = plain
+    for first in range(1, len(ends) + 2):
+        if first > len(ends):
+            state = plain
+            break
+        base = start if first == 1 else snapshots.get(ends[first - 2])
+        if base is None:  # greedy stopped before this phase: nothing left to improve
+            state = plain
+            break
+        state = _improve_phases(context, base, ends[first - 1 :])
+        if _matches_greedy(problem, state, plain, ends):
+            break
+        logger.info("improving from phase %d fell below plain greedy; retrying", first)
+    stats["first_improved_phase"] = first
 
     t3 = time.perf_counter()
     bound, method, proven = _certificate(
@@ -282,31 +265,113 @@ def optimise(
         single_phase=len(ends) == 1, stats=stats,
     )
     timings["bound"] = time.perf_counter() - t3
-    curve = _curve(problem, start, state)
-    covered = curve[-1]
-    if bound < covered:  # solver tolerance: a bound is never below what a plan reaches
-        bound = covered
-    phase_bounds = tuple(max(float(b), float(curve[e])) for b, e in zip(
-        [*online.bounds[:-1], bound], [min(e, len(curve) - 1) for e in ends], strict=True))
+    curve = _curve(problem, state)
+    total = float(problem.weights.sum())
+    bound = min(max(bound, float(curve[-1])), total)
+    actual_ends = [min(e, len(state.chosen)) for e in ends] if budget is None else [
+        len(state.chosen)]
+    phase_bounds = tuple(
+        min(max(float(b), float(curve[e])), total)
+        for b, e in zip([*online.bounds[:-1], bound], actual_ends, strict=True)
+    )
+    phase_of = np.searchsorted(np.asarray(actual_ends), np.arange(len(state.chosen)),
+                               side="right") + 1
     stats["bound_evaluations"] = online.evaluations
     return Solution(
         order=np.asarray(state.chosen, dtype=np.int64),
-        phase=np.asarray(phase_of, dtype=np.int64),
+        phase=phase_of.astype(np.int64),
         marginal=np.diff(curve),
         curve=curve,
         greedy_curve=greedy_curve,
-        phase_ends=tuple(int(e) for e in ends),
+        phase_ends=tuple(actual_ends),
         phase_bounds=phase_bounds,
         upper_bound=float(bound),
         bound_method=method,
         proven_optimal=proven,
-        total_weight=float(problem.weights.sum()),
+        total_weight=total,
         stats=stats,
         timings=timings,
     )
 
 
-def _curve(problem: CoverageProblem, start: GreedyState, state: GreedyState) -> np.ndarray:
+def _budget_sizes(
+    m: int,
+    sets: int | None,
+    phases: Sequence[int] | None,
+    costs: np.ndarray | None,
+    budget: float,
+) -> list[int]:
+    """Check a budget run: one phase of at most ``sets`` (default: any number) sites."""
+    if costs is None:
+        raise OptionError("--budget", "needs a site cost column (--cost-column)")
+    if phases:
+        raise OptionError("--phases", "cannot be combined with --budget: plan one budget")
+    cheapest = float(np.min(costs)) if costs.size else np.inf
+    if not np.isfinite(budget) or budget < cheapest:
+        raise OptionError(
+            "--budget", f"{budget:g} is below the cheapest site ({cheapest:g}): raise it"
+        )
+    return [m] if sets is None else phase_sizes(sets, None)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every phase improvement needs (internal)."""
+
+    problem: CoverageProblem
+    eligible: np.ndarray
+    costs: np.ndarray | None
+    budget: float | None
+    conflicts: sparse.csr_array | None
+    local_search: bool
+    exact: Exact
+    time_limit: float
+    stats: dict[str, object]
+    timings: dict[str, float]
+    online: OnlineBound
+    progress: Progress | None
+
+
+def _improve_phases(ctx: _Context, base: GreedyState, ends: Sequence[int]) -> GreedyState:
+    """From ``base``, each phase: greedy to its end, swaps, exact solving, ranking."""
+    state = base.copy()
+    for t, end in enumerate(ends):
+        before = state.copy()
+        lazy_greedy(ctx.problem, state, count=end - len(state.chosen), costs=ctx.costs,
+                    budget=ctx.budget, conflicts=ctx.conflicts)
+        movable = list(range(len(before.chosen), len(state.chosen)))
+        t1 = time.perf_counter()
+        if ctx.local_search and movable:
+            res = swap_search(ctx.problem, state, movable, eligible=ctx.eligible,
+                              conflicts=ctx.conflicts, costs=ctx.costs, budget=ctx.budget)
+            ctx.stats["swaps"] = int(ctx.stats["swaps"]) + res.swaps  # type: ignore[call-overload]
+            _refresh_available(state, ctx.eligible, ctx.conflicts)
+        t2 = time.perf_counter()
+        state = _maybe_exact(ctx, before, state, count=end - len(before.chosen))
+        t3 = time.perf_counter()
+        state = _rerank(ctx.problem, before, state.chosen[len(before.chosen):])
+        _refresh_available(state, ctx.eligible, ctx.conflicts)
+        ctx.online.observe(state)
+        ctx.timings["local_search"] = ctx.timings.get("local_search", 0.0) + t2 - t1
+        ctx.timings["exact"] = ctx.timings.get("exact", 0.0) + t3 - t2
+        if ctx.progress is not None:
+            ctx.progress("phases", t + 1, len(ends))
+    return state
+
+
+def _matches_greedy(
+    problem: CoverageProblem, state: GreedyState, plain: GreedyState, ends: Sequence[int]
+) -> bool:
+    """True when the plan covers at least what plain greedy covers at every phase end."""
+    ours, theirs = _curve(problem, state), _curve(problem, plain)
+    tol = 1e-9 * max(float(theirs[-1]), 1.0)
+    for end in ends:
+        if ours[min(end, len(ours) - 1)] < theirs[min(end, len(theirs) - 1)] - tol:
+            return False
+    return ours[-1] >= theirs[-1] - tol
+
+
+def _curve(problem: CoverageProblem, state: GreedyState) -> np.ndarray:
     """Covered weight after each pick, recomputed exactly from the qualities."""
     best = problem.baseline.copy()
     values = [problem.value(best)]
@@ -325,7 +390,6 @@ def _best_single_site(
     greedy: GreedyState,
     costs: np.ndarray,
     budget: float,
-    eligible: np.ndarray,
     conflicts: sparse.csr_array | None,
 ) -> GreedyState:
     """Cost-benefit greedy or the best affordable single site, whichever covers more."""
@@ -345,34 +409,29 @@ def _best_single_site(
 
 
 def _maybe_exact(
-    problem: CoverageProblem,
-    before: GreedyState,
-    state: GreedyState,
-    exact: Exact,
-    time_limit: float,
-    *,
-    eligible: np.ndarray,
-    costs: np.ndarray | None,
-    conflicts: sparse.csr_array | None,
-    stats: dict[str, object],
+    ctx: _Context, before: GreedyState, state: GreedyState, *, count: int
 ) -> GreedyState:
-    """Replace the phase by the MIP optimum (earlier phases fixed) when it covers more."""
-    if exact == "never" or not problem.binary or costs is not None:
+    """Replace the phase by the MIP optimum (earlier phases fixed) when it covers more.
+
+    ``count`` is the phase's size as asked, not the number of sites greedy placed
+    (spacing or saturation can stop greedy early; the MIP may still place more).
+    """
+    problem = ctx.problem
+    if ctx.exact == "never" or not problem.binary or ctx.costs is not None:
         return state
-    if exact == "auto" and reduced_size(problem, before.chosen, eligible) > AUTO_EXACT_NNZ:
+    if ctx.exact == "auto" and reduced_size(problem, before.chosen, ctx.eligible) > AUTO_EXACT_NNZ:
         return state
-    count = len(state.chosen) - len(before.chosen)
-    res = solve_mclp(problem, count=count, fixed=before.chosen, eligible=eligible,
-                     integral=True, conflicts=conflicts, time_limit=time_limit)
-    stats["exact_phases"] = int(stats["exact_phases"]) + 1  # type: ignore[call-overload]
-    stats["mip_status"] = res.status
-    stats["mip_optimal"] = res.optimal
-    stats["mip_bound"] = res.upper_bound
+    res = solve_mclp(problem, count=count, fixed=before.chosen, eligible=ctx.eligible,
+                     integral=True, conflicts=ctx.conflicts, time_limit=ctx.time_limit)
+    ctx.stats["exact_phases"] = int(ctx.stats["exact_phases"]) + 1  # type: ignore[call-overload]
+    ctx.stats["mip_status"] = res.status
+    ctx.stats["mip_optimal"] = res.optimal
+    ctx.stats["mip_bound"] = res.upper_bound
     if not np.isfinite(res.value) or res.value <= problem.value(state.best) * (1 + 1e-12):
         return state
     improved = before.copy()
     for j in res.chosen[len(before.chosen):]:
-        pick(problem, improved, j, conflicts=conflicts)
+        pick(problem, improved, j, conflicts=ctx.conflicts)
     return improved
 
 
@@ -404,7 +463,7 @@ def _certificate(
     if want_lp and (
         exact == "always" or reduced_size(problem, forced, eligible) <= AUTO_LP_NNZ
     ):
-        count = budgets[-1] if budget is not None else len(state.chosen) - n_fixed
+        count = budgets[-1]
         lp = solve_mclp(problem, count=count, fixed=forced, eligible=eligible, costs=costs,
                         time_limit=time_limit)
         stats["lp_status"] = lp.status

@@ -1,0 +1,230 @@
+"""The interactive map, tested on the rendered HTML (as geopandas' test_explore does)."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pytest
+import shapely
+from shapely.geometry import shape
+
+from maps.webmap import PHASE_COLOURS, plan_map, render_map, save_map
+from planner.plan import Plan
+
+HOSTILE = "<script>alert(1)</script>"  # as in conftest.small_plan
+
+SCRIPT_OR_LINK = re.compile(r"<(?:script|link|img|iframe)\b[^>]*>", re.IGNORECASE)
+REMOTE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+CSS_REMOTE = re.compile(
+    r"""(?:url\(\s*["']?\s*(?:https?:)?//|@import\s+["']?(?:url\()?\s*https?:)"""
+)
+DATA_CALL = re.compile(r"^\s*(geo_json_\w+)_add\((\{.*\})\);\s*$", re.MULTILINE)
+HEAT_CALL = re.compile(r"L\.heatLayer\(\s*(\[.*?\]),\s*\{", re.DOTALL)
+CONTROL_ENTRY = re.compile(r'^\s*"((?:[^"\\]|\\.)*)" : (\w+),\s*$', re.MULTILINE)
+
+
+def js_escaped(text: str) -> str:
+    """``text`` as folium's ``tojson`` writes it inside the page (HTML-safe JSON)."""
+    return (
+        json.dumps(text)[1:-1]
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("'", "\\u0027")
+    )
+
+
+def layers(page: str) -> dict[str, dict[str, Any]]:
+    """GeoJSON feature collections of the page, by layer-control name."""
+    data = {name: json.loads(body) for name, body in DATA_CALL.findall(page)}
+    names = {var: json.loads(f'"{label}"') for label, var in CONTROL_ENTRY.findall(page)}
+    return {names[var]: fc for var, fc in data.items()}
+
+
+def site_layers(page: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in layers(page).items() if k.startswith("Camera sets")}
+
+
+@pytest.fixture
+def page(small_plan: Plan) -> str:
+    return render_map(plan_map(small_plan, tiles=None))
+
+
+def test_offline_no_remote_scripts_or_styles(small_plan: Plan) -> None:
+    page = render_map(plan_map(small_plan))  # with OpenStreetMap tiles
+    tags = SCRIPT_OR_LINK.findall(page)
+    assert tags, "expected inline <script> tags"
+    assert [t for t in tags if REMOTE.search(t)] == []
+    assert CSS_REMOTE.search(page) is None
+    assert "L.map(" in page  # Leaflet is inlined
+    assert "L.heatLayer=" in page.replace(" ", "") or "HeatLayer" in page
+    assert "leaflet-fullscreen" in page or "fullscreen" in page.lower()
+    # the only remote address used at run time: the optional tile template
+    assert "tile.openstreetmap.org" in page
+
+
+def test_no_tiles_gives_plain_background(page: str) -> None:
+    assert "tile.openstreetmap.org" not in page
+    assert "L.tileLayer(" not in page
+    assert re.search(r"\.folium-map\.leaflet-container\s*\{\s*background:\s*#", page)
+
+
+def test_layer_names(page: str) -> None:
+    names = set(layers(page)) | {
+        json.loads(f'"{label}"') for label, _ in CONTROL_ENTRY.findall(page)
+    }
+    assert {
+        "Districts: covered share",
+        "Demand (heat map)",
+        "Exclusion zones",
+        "Coverage footprints, phase 1",
+        "Coverage footprints, phase 2",
+        "Existing cameras: MTR (1)",
+        "Camera sets, phase 1 (3)",
+        "Camera sets, phase 2 (2)",
+    } <= names
+
+
+def test_one_site_feature_per_set(small_plan: Plan, page: str) -> None:
+    sites = site_layers(page)
+    features = [f for fc in sites.values() for f in fc["features"]]
+    assert len(features) == small_plan.n_sets
+    assert all(f["geometry"]["type"] == "Point" for f in features)
+    assert sorted(int(f["properties"]["rank"]) for f in features) == [1, 2, 3, 4, 5]
+    assert len(sites["Camera sets, phase 1 (3)"]["features"]) == 3
+
+
+def test_sites_coloured_by_phase(page: str) -> None:
+    for colour in PHASE_COLOURS[:2]:
+        assert f'"fillColor": "{colour}"' in page
+    assert PHASE_COLOURS[0] != PHASE_COLOURS[1]
+
+
+def test_popups_show_site_ids_escaped(small_plan: Plan, page: str) -> None:
+    features = [f for fc in site_layers(page).values() for f in fc["features"]]
+    ids = [f["properties"]["site_id"] for f in features]
+    assert ids == [html.escape(s) for s in small_plan.sites["site_id"]]
+    assert js_escaped(html.escape(HOSTILE)) in page
+    props = features[0]["properties"]
+    assert set(props) == {
+        "site_id",
+        "rank",
+        "phase",
+        "mount_type",
+        "marginal_weight",
+        "cumulative_weight",
+        "cumulative_share",
+    }
+    assert props["cumulative_share"].endswith(" %")
+    assert "GeoJsonPopup" not in page or ".bindPopup(" in page
+
+
+def test_hostile_text_never_raw(small_plan: Plan, page: str) -> None:
+    assert HOSTILE not in page
+    # nor JSON-escaped but HTML-raw (it would become markup once parsed by JavaScript)
+    assert js_escaped(HOSTILE) not in page
+    assert "<title>Test plan &lt;script&gt;alert(1)&lt;/script&gt;</title>" in page
+    assert "<h1>Test plan &lt;script&gt;alert(1)&lt;/script&gt;</h1>" in page
+
+
+def test_district_tooltips(page: str) -> None:
+    fc = layers(page)["Districts: covered share"]
+    props = [f["properties"] for f in fc["features"]]
+    assert [p["district"] for p in props] == ["West", html.escape(HOSTILE)]
+    assert [p["covered_share"] for p in props] == ["60.0 %", "40.0 %"]
+    assert props[0]["sets_per_1000"] == "0.25"
+    assert ".bindTooltip(" in page
+    assert "Sets per 1,000 residents" in page
+
+
+def footprint_layers(page: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in layers(page).items() if k.startswith("Coverage footprints")}
+
+
+def metric_area(geometry: dict[str, Any], crs: str) -> float:
+    """Area in m² of a GeoJSON geometry in EPSG:4326, reprojected to ``crs``."""
+    return float(gpd.GeoSeries([shape(geometry)], crs="EPSG:4326").to_crs(crs).area.iloc[0])
+
+
+def test_footprints_dissolved_per_phase(small_plan: Plan, page: str) -> None:
+    fps = footprint_layers(page)
+    assert set(fps) == {"Coverage footprints, phase 1", "Coverage footprints, phase 2"}
+    fp = small_plan.footprints
+    for phase in (1, 2):
+        (feature,) = fps[f"Coverage footprints, phase {phase}"]["features"]
+        expected = shapely.union_all(fp[fp["phase"] == phase].geometry.to_numpy()).area
+        assert metric_area(feature["geometry"], small_plan.crs) == pytest.approx(expected, rel=0.01)
+        coords = shapely.get_coordinates(shape(feature["geometry"]))
+        assert len(coords) < sum(len(g.exterior.coords) for g in fp[fp["phase"] == phase].geometry)
+        assert (coords.round(6) == coords).all()
+        assert (coords[:, 0] > -112.0).all()
+        assert (coords[:, 0] < -111.0).all()
+
+
+def test_max_footprints(small_plan: Plan) -> None:
+    page = render_map(plan_map(small_plan, tiles=None, max_footprints=2))
+    fps = footprint_layers(page)
+    assert list(fps) == ["Coverage footprints, phase 1 (top-ranked sets only)"]
+    (feature,) = fps["Coverage footprints, phase 1 (top-ranked sets only)"]["features"]
+    two_discs = small_plan.footprints.geometry.iloc[:2].area.sum()
+    assert metric_area(feature["geometry"], small_plan.crs) == pytest.approx(two_discs, rel=0.01)
+    assert footprint_layers(render_map(plan_map(small_plan, tiles=None, max_footprints=0))) == {}
+
+
+def test_heat_weights_normalised(small_plan: Plan, page: str) -> None:
+    data = json.loads(HEAT_CALL.search(page).group(1))
+    assert len(data) == int((small_plan.demand["weight"] > 0).sum())
+    assert max(w for _, _, w in data) == 1.0
+
+
+def test_heat_points_summed_on_grid_when_many(small_plan: Plan) -> None:
+    page = render_map(plan_map(small_plan, tiles=None, max_heat_points=10))
+    data = json.loads(HEAT_CALL.search(page).group(1))
+    assert 0 < len(data) <= 10
+    assert max(w for _, _, w in data) == 1.0
+
+
+def test_legend(page: str) -> None:
+    legend = page[page.index('class="camplan-legend"') :]
+    for text in ("Phase 1", "Phase 2", "MTR", "District covered share", "Exclusion zone"):
+        assert text in legend
+    assert "linear-gradient" in legend
+
+
+def test_controls(page: str) -> None:
+    assert "L.control.scale()" in page
+    assert "L.control.fullscreen(" in page
+    assert "L.control.layers(" in page
+    assert ".fitBounds(" in page
+    assert '"preferCanvas": true' in page
+
+
+def test_deterministic_bytes(small_plan: Plan, tmp_path: Path) -> None:
+    a = save_map(small_plan, tmp_path / "a.html")
+    b = save_map(small_plan, tmp_path / "b.html")
+    assert a.read_bytes() == b.read_bytes()
+    assert not re.search(r"map_[0-9a-f]{32}", a.read_text(encoding="utf-8"))
+
+
+def test_minimal_plan_renders(small_plan: Plan) -> None:
+    bare = dataclasses.replace(
+        small_plan,
+        districts=None,
+        existing=None,
+        exclusions=None,
+        sites=small_plan.sites.drop(columns="mount_type"),
+    )
+    page = render_map(plan_map(bare, tiles=None))
+    names = set(layers(page))
+    assert not any(n.startswith(("Districts", "Existing", "Exclusion")) for n in names)
+    features = [f for fc in site_layers(page).values() for f in fc["features"]]
+    assert len(features) == bare.n_sets
+    assert "mount_type" not in features[0]["properties"]
+    assert HOSTILE not in page
+    assert "Existing cameras by owner" not in page
