@@ -509,7 +509,12 @@ def _title_html(plan: Plan) -> str:
     """The title box: the plan title and a one-line summary (escaped)."""
     n_phases = int(plan.sites["phase"].nunique()) if plan.n_sets else 0
     ub = plan.certificate.upper_bound
-    proof = f" · at least {100 * plan.covered_weight / ub:.1f} % of the best possible" if ub else ""
+    if plan.certificate.proven_optimal:
+        proof = " · proven optimal"
+    elif ub:
+        proof = f" · at least {100 * plan.covered_weight / ub:.1f} % of the best possible"
+    else:
+        proof = ""
     summary = (
         f"{plan.n_sets:,} camera sets in {n_phases} phase{'s' if n_phases != 1 else ''}"
         f" · {100 * plan.coverage_share:.1f} % of demand covered{proof}"
