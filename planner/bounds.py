@@ -32,9 +32,7 @@ __all__ = ["MCLPResult", "OnlineBound", "reduced_size", "solve_mclp", "top_sum"]
 logger = logging.getLogger(__name__)
 
 
-def top_sum(
-    gains: np.ndarray, budget: float, *, costs: np.ndarray | None = None
-) -> float:
+def top_sum(gains: np.ndarray, budget: float, *, costs: np.ndarray | None = None) -> float:
     """The most gain any ``budget`` sites (or sites costing ``budget``) can add.
 
     Without costs, the sum of the ``budget`` largest gains; with costs, the
@@ -130,9 +128,7 @@ class _Reduced:
     group_cover: sparse.csr_array  # groups x kept columns (binary)
 
 
-def _reduce(
-    problem: CoverageProblem, fixed: Sequence[int], eligible: np.ndarray
-) -> _Reduced:
+def _reduce(problem: CoverageProblem, fixed: Sequence[int], eligible: np.ndarray) -> _Reduced:
     """Drop covered and unreachable points, merge points seen by the same sites."""
     best = problem.best_quality(np.asarray(fixed, dtype=np.int64))
     constant = problem.value(best)
@@ -200,9 +196,7 @@ def solve_mclp(
     if n_groups == 0 or n_cols == 0 or count <= 0:
         return MCLPResult(red.constant, red.constant, tuple(fixed), True, "nothing to add")
     # variables: x (n_cols), then y (n_groups)
-    link = sparse.hstack(
-        [-red.group_cover, sparse.identity(n_groups, format="csr")], format="csr"
-    )
+    link = sparse.hstack([-red.group_cover, sparse.identity(n_groups, format="csr")], format="csr")
     c_row = np.ones(n_cols) if costs is None else costs[red.columns]
     budget_row = sparse.csr_array(np.concatenate([c_row, np.zeros(n_groups)])[None, :])
     blocks = [link, budget_row]
@@ -251,7 +245,4 @@ def _conflict_rows(
     k = sub.nnz
     rows = np.repeat(np.arange(k), 2)
     cols = np.column_stack([sub.row, sub.col]).ravel()
-    pairs = sparse.csr_array(
-        (np.ones(2 * k), (rows, cols)), shape=(k, len(columns) + n_groups)
-    )
-    return pairs
+    return sparse.csr_array((np.ones(2 * k), (rows, cols)), shape=(k, len(columns) + n_groups))

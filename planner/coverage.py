@@ -165,8 +165,10 @@ def _candidate_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (site, demand) whose envelopes meet: a square of side 2r around each site."""
     boxes = shapely.box(
-        site_xy[:, 0] - radius_m, site_xy[:, 1] - radius_m,
-        site_xy[:, 0] + radius_m, site_xy[:, 1] + radius_m,
+        site_xy[:, 0] - radius_m,
+        site_xy[:, 1] - radius_m,
+        site_xy[:, 0] + radius_m,
+        site_xy[:, 1] + radius_m,
     )
     site_idx, demand_idx = tree.query(boxes)
     return site_idx, demand_idx
@@ -207,7 +209,7 @@ def estimate_coverage_bytes(
     if tree is None:
         tree = shapely.STRtree(_as_points(demand_xy))
     found = len(_pairs_within(tree, _as_xy(demand_xy), probe, radius_m)[0])
-    nnz = int(round(found * m / len(probe)))
+    nnz = round(found * m / len(probe))
     return nnz, nnz * BYTES_PER_PAIR
 
 

@@ -142,7 +142,7 @@ def lazy_greedy(
     step = 0
     evaluations = 0
     while step < count and heap:
-        neg_key, j = heapq.heappop(heap)
+        _neg_key, j = heapq.heappop(heap)
         if not state.available[j]:
             continue
         if budget is not None and state.spent + unit[j] > budget * (1 + 1e-12):

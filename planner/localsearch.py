@@ -179,9 +179,9 @@ class _Search:
             self.blocked[self._neighbours(k)] += 1
         touched_rows = np.unique(np.concatenate([rows_j, rows_k]))
         pos_r, _ = gather(p.csr.indptr, touched_rows)
-        affected = np.unique(np.concatenate([
-            p.csr.indices[pos_r], [j, k], self._neighbours(j), self._neighbours(k)
-        ])).astype(np.int64)
+        affected = np.unique(
+            np.concatenate([p.csr.indices[pos_r], [j, k], self._neighbours(j), self._neighbours(k)])
+        ).astype(np.int64)
         self._refresh(affected)
         self._leaders = None
 

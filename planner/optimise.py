@@ -100,9 +100,7 @@ def phase_sizes(sets: int, phases: Sequence[int] | None) -> list[int]:
     if any(p <= 0 for p in sizes):
         raise OptionError("--phases", f"every phase needs at least one set, got {sizes}")
     if sum(sizes) > sets:
-        raise OptionError(
-            "--phases", f"the phases add up to {sum(sizes)}, more than --sets {sets}"
-        )
+        raise OptionError("--phases", f"the phases add up to {sum(sizes)}, more than --sets {sets}")
     if sum(sizes) < sets:
         sizes.append(int(sets) - sum(sizes))
     return sizes
@@ -130,9 +128,7 @@ def _refresh_available(
         block_neighbours(state, conflicts, j)
 
 
-def _rerank(
-    problem: CoverageProblem, base: GreedyState, members: Sequence[int]
-) -> GreedyState:
+def _rerank(problem: CoverageProblem, base: GreedyState, members: Sequence[int]) -> GreedyState:
     """Order ``members`` greedily on top of ``base``: ranks and marginals within a phase."""
     state = base.copy()
     state.available[:] = False
@@ -202,8 +198,11 @@ def optimise(
     if set(forced_idx) & set(forbidden_idx):
         raise OptionError("--forced", "a site is both forced and forbidden")
     if len(forced_idx) > sizes[0]:
-        raise OptionError("--forced", f"{len(forced_idx)} forced sites do not fit in the first "
-                                      f"phase ({sizes[0]} sets): enlarge it or force fewer")
+        raise OptionError(
+            "--forced",
+            f"{len(forced_idx)} forced sites do not fit in the first "
+            f"phase ({sizes[0]} sets): enlarge it or force fewer",
+        )
     eligible = np.ones(m, dtype=bool)
     eligible[forbidden_idx] = False
     ends = [int(e) for e in np.cumsum(sizes)]
@@ -211,7 +210,9 @@ def optimise(
     start = GreedyState(best=problem.baseline.copy(), available=eligible.copy())
     for j in forced_idx:
         if not start.available[j]:
-            raise OptionError("--forced", f"forced site {j} is closer than --min-spacing to another")
+            raise OptionError(
+                "--forced", f"forced site {j} is closer than --min-spacing to another"
+            )
         pick(problem, start, j, cost=1.0 if costs is None else float(costs[j]), conflicts=conflicts)
     if budget is not None and start.spent > budget:
         raise OptionError("--budget", "the forced sites alone cost more than the budget")
@@ -228,8 +229,14 @@ def optimise(
 
     # Plain greedy over the whole budget: what every phase end must match or beat.
     plain = lazy_greedy(
-        problem, start.copy(), count=ends[-1] - n_fixed, costs=costs, budget=budget,
-        conflicts=conflicts, observe=observe, observe_at=_checkpoints(ends[-1], ends),
+        problem,
+        start.copy(),
+        count=ends[-1] - n_fixed,
+        costs=costs,
+        budget=budget,
+        conflicts=conflicts,
+        observe=observe,
+        observe_at=_checkpoints(ends[-1], ends),
     )
     if budget is not None:
         plain = _best_single_site(problem, start, plain, costs, budget, conflicts)
@@ -238,8 +245,20 @@ def optimise(
     greedy_curve = _curve(problem, plain)
 
     stats: dict[str, object] = {"swaps": 0, "exact_phases": 0}
-    context = _Context(problem, eligible, costs, budget, conflicts, local_search, exact,
-                       time_limit, stats, timings, online, progress)
+    context = _Context(
+        problem,
+        eligible,
+        costs,
+        budget,
+        conflicts,
+        local_search,
+        exact,
+        time_limit,
+        stats,
+        timings,
+        online,
+        progress,
+    )
     # Improve every phase; should a later phase then fall below plain greedy, keep
     # greedy's earlier phases and improve only from a later phase on. Improving the
     # last phase alone never falls below greedy; plain greedy itself is the last resort.
@@ -260,22 +279,34 @@ def optimise(
 
     t3 = time.perf_counter()
     bound, method, proven = _certificate(
-        problem, state, online.bounds[-1], exact, time_limit, n_fixed=n_fixed,
-        forced=forced_idx, eligible=eligible, costs=costs, budget=budget, budgets=budgets,
-        single_phase=len(ends) == 1, stats=stats,
+        problem,
+        state,
+        online.bounds[-1],
+        exact,
+        time_limit,
+        n_fixed=n_fixed,
+        forced=forced_idx,
+        eligible=eligible,
+        costs=costs,
+        budget=budget,
+        budgets=budgets,
+        single_phase=len(ends) == 1,
+        stats=stats,
     )
     timings["bound"] = time.perf_counter() - t3
     curve = _curve(problem, state)
     total = float(problem.weights.sum())
     bound = min(max(bound, float(curve[-1])), total)
-    actual_ends = [min(e, len(state.chosen)) for e in ends] if budget is None else [
-        len(state.chosen)]
+    actual_ends = (
+        [min(e, len(state.chosen)) for e in ends] if budget is None else [len(state.chosen)]
+    )
     phase_bounds = tuple(
         min(max(float(b), float(curve[e])), total)
         for b, e in zip([*online.bounds[:-1], bound], actual_ends, strict=True)
     )
-    phase_of = np.searchsorted(np.asarray(actual_ends), np.arange(len(state.chosen)),
-                               side="right") + 1
+    phase_of = (
+        np.searchsorted(np.asarray(actual_ends), np.arange(len(state.chosen)), side="right") + 1
+    )
     stats["bound_evaluations"] = online.evaluations
     return Solution(
         order=np.asarray(state.chosen, dtype=np.int64),
@@ -337,19 +368,32 @@ def _improve_phases(ctx: _Context, base: GreedyState, ends: Sequence[int]) -> Gr
     state = base.copy()
     for t, end in enumerate(ends):
         before = state.copy()
-        lazy_greedy(ctx.problem, state, count=end - len(state.chosen), costs=ctx.costs,
-                    budget=ctx.budget, conflicts=ctx.conflicts)
+        lazy_greedy(
+            ctx.problem,
+            state,
+            count=end - len(state.chosen),
+            costs=ctx.costs,
+            budget=ctx.budget,
+            conflicts=ctx.conflicts,
+        )
         movable = list(range(len(before.chosen), len(state.chosen)))
         t1 = time.perf_counter()
         if ctx.local_search and movable:
-            res = swap_search(ctx.problem, state, movable, eligible=ctx.eligible,
-                              conflicts=ctx.conflicts, costs=ctx.costs, budget=ctx.budget)
+            res = swap_search(
+                ctx.problem,
+                state,
+                movable,
+                eligible=ctx.eligible,
+                conflicts=ctx.conflicts,
+                costs=ctx.costs,
+                budget=ctx.budget,
+            )
             ctx.stats["swaps"] = int(ctx.stats["swaps"]) + res.swaps  # type: ignore[call-overload]
             _refresh_available(state, ctx.eligible, ctx.conflicts)
         t2 = time.perf_counter()
         state = _maybe_exact(ctx, before, state, count=end - len(before.chosen))
         t3 = time.perf_counter()
-        state = _rerank(ctx.problem, before, state.chosen[len(before.chosen):])
+        state = _rerank(ctx.problem, before, state.chosen[len(before.chosen) :])
         _refresh_available(state, ctx.eligible, ctx.conflicts)
         ctx.online.observe(state)
         ctx.timings["local_search"] = ctx.timings.get("local_search", 0.0) + t2 - t1
@@ -421,8 +465,15 @@ def _maybe_exact(
         return state
     if ctx.exact == "auto" and reduced_size(problem, before.chosen, ctx.eligible) > AUTO_EXACT_NNZ:
         return state
-    res = solve_mclp(problem, count=count, fixed=before.chosen, eligible=ctx.eligible,
-                     integral=True, conflicts=ctx.conflicts, time_limit=ctx.time_limit)
+    res = solve_mclp(
+        problem,
+        count=count,
+        fixed=before.chosen,
+        eligible=ctx.eligible,
+        integral=True,
+        conflicts=ctx.conflicts,
+        time_limit=ctx.time_limit,
+    )
     ctx.stats["exact_phases"] = int(ctx.stats["exact_phases"]) + 1  # type: ignore[call-overload]
     ctx.stats["mip_status"] = res.status
     ctx.stats["mip_optimal"] = res.optimal
@@ -430,7 +481,7 @@ def _maybe_exact(
     if not np.isfinite(res.value) or res.value <= problem.value(state.best) * (1 + 1e-12):
         return state
     improved = before.copy()
-    for j in res.chosen[len(before.chosen):]:
+    for j in res.chosen[len(before.chosen) :]:
         pick(problem, improved, j, conflicts=ctx.conflicts)
     return improved
 
@@ -460,12 +511,16 @@ def _certificate(
             bound, method = mip_bound, "mip"
     tol = PROVEN_TOLERANCE * max(covered, 1.0)
     want_lp = problem.binary and exact != "never" and bound - covered > tol
-    if want_lp and (
-        exact == "always" or reduced_size(problem, forced, eligible) <= AUTO_LP_NNZ
-    ):
+    if want_lp and (exact == "always" or reduced_size(problem, forced, eligible) <= AUTO_LP_NNZ):
         count = budgets[-1]
-        lp = solve_mclp(problem, count=count, fixed=forced, eligible=eligible, costs=costs,
-                        time_limit=time_limit)
+        lp = solve_mclp(
+            problem,
+            count=count,
+            fixed=forced,
+            eligible=eligible,
+            costs=costs,
+            time_limit=time_limit,
+        )
         stats["lp_status"] = lp.status
         if lp.upper_bound < bound:
             bound, method = lp.upper_bound, "lp-relaxation"

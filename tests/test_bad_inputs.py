@@ -49,10 +49,26 @@ CASES = {
 }
 
 
-def _args(out: Path, *, demand: Path = DEMAND, sites: Path = SITES,
-          districts: Path | None = None) -> list[str]:
-    args = ["plan", "--demand", str(demand), "--weight", "weight", "--sites", str(sites),
-            "--site-id", "site_id", "--radius", "100", "--sets", "1", "--out", str(out)]
+def _args(
+    out: Path, *, demand: Path = DEMAND, sites: Path = SITES, districts: Path | None = None
+) -> list[str]:
+    args = [
+        "plan",
+        "--demand",
+        str(demand),
+        "--weight",
+        "weight",
+        "--sites",
+        str(sites),
+        "--site-id",
+        "site_id",
+        "--radius",
+        "100",
+        "--sets",
+        "1",
+        "--out",
+        str(out),
+    ]
     if districts is not None:
         args += ["--districts", str(districts), "--district-name", "district"]
     return args
@@ -90,7 +106,8 @@ def test_repairable_polygon_is_repaired_with_a_warning(
     out = tmp_path / "out"
     assert main(_args(out, districts=BAD / "bowtie.geojson")) == 0
     err = capsys.readouterr().err
-    assert "bowtie.geojson" in err and "repair" in err.lower()
+    assert "bowtie.geojson" in err
+    assert "repair" in err.lower()
     assert (out / "districts.csv").exists()
 
 
@@ -162,7 +179,8 @@ def test_existing_output_is_refused_then_replaced_with_overwrite(
     marker = (out / "summary.json").read_bytes()
     assert main(_args(out)) == 2
     err = capsys.readouterr().err
-    assert "--overwrite" in err and str(out) in err
+    assert "--overwrite" in err
+    assert str(out) in err
     assert (out / "summary.json").read_bytes() == marker
     assert main([*_args(out), "--overwrite"]) == 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".camplan-")]

@@ -54,7 +54,8 @@ def test_demo_refuses_to_overwrite_unless_asked(
     before = (demo_dir / "summary.json").read_bytes()
     assert main(["demo", "--out", str(demo_dir)]) == 2
     err = capsys.readouterr().err
-    assert str(demo_dir) in err and "--overwrite" in err
+    assert str(demo_dir) in err
+    assert "--overwrite" in err
     assert (demo_dir / "summary.json").read_bytes() == before
 
 
@@ -86,8 +87,11 @@ def layers(tmp_path: Path) -> dict[str, Path]:
         crs=CRS,
     )
     existing = gpd.GeoDataFrame({"owner": ["MTR"]}, geometry=[Point(x0 + 250, y0)], crs=CRS)
-    paths = {"demand": tmp_path / "demand.gpkg", "sites": tmp_path / "sites.geojson",
-             "existing": tmp_path / "mtr.gpkg"}
+    paths = {
+        "demand": tmp_path / "demand.gpkg",
+        "sites": tmp_path / "sites.geojson",
+        "existing": tmp_path / "mtr.gpkg",
+    }
     demand.to_file(paths["demand"])
     sites.to_crs("EPSG:4326").to_file(paths["sites"])
     existing.to_file(paths["existing"])
@@ -95,15 +99,31 @@ def layers(tmp_path: Path) -> dict[str, Path]:
 
 
 def _plan_args(layers: dict[str, Path], out: Path, *extra: str) -> list[str]:
-    return ["plan", "--demand", str(layers["demand"]), "--weight", "people",
-            "--sites", str(layers["sites"]), "--site-id", "pole", "--radius", "45",
-            "--out", str(out), *extra]
+    return [
+        "plan",
+        "--demand",
+        str(layers["demand"]),
+        "--weight",
+        "people",
+        "--sites",
+        str(layers["sites"]),
+        "--site-id",
+        "pole",
+        "--radius",
+        "45",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
-def test_plan_keeps_site_ids_and_counts_existing_first(layers: dict[str, Path], tmp_path: Path) -> None:
+def test_plan_keeps_site_ids_and_counts_existing_first(
+    layers: dict[str, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "plan"
-    args = _plan_args(layers, out, "--sets", "2", "--phases", "1",
-                      "--existing", str(layers["existing"]))
+    args = _plan_args(
+        layers, out, "--sets", "2", "--phases", "1", "--existing", str(layers["existing"])
+    )
     assert main(args) == 0
     sites = json.loads((out / "sites.geojson").read_text())
     ids = [f["properties"]["site_id"] for f in sites["features"]]
@@ -131,8 +151,11 @@ def test_plan_keeps_site_ids_and_counts_existing_first(layers: dict[str, Path], 
     ],
 )
 def test_plan_user_errors_exit_2_with_one_message(
-    layers: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
-    extra: list[str], needle: str,
+    layers: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    needle: str,
 ) -> None:
     out = tmp_path / "plan"
     assert main(_plan_args(layers, out, *extra)) == 2
@@ -146,10 +169,25 @@ def test_plan_user_errors_exit_2_with_one_message(
 def test_missing_file_exits_2_without_traceback(tmp_path: Path) -> None:
     out = tmp_path / "plan"
     proc = subprocess.run(
-        [sys.executable, "-m", "maps.cli", "plan", "--demand", str(tmp_path / "nothere.geojson"),
-         "--sites", str(tmp_path / "nothere.geojson"), "--radius", "50", "--sets", "3",
-         "--out", str(out)],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "maps.cli",
+            "plan",
+            "--demand",
+            str(tmp_path / "nothere.geojson"),
+            "--sites",
+            str(tmp_path / "nothere.geojson"),
+            "--radius",
+            "50",
+            "--sets",
+            "3",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert "nothere.geojson" in proc.stderr
@@ -157,11 +195,14 @@ def test_missing_file_exits_2_without_traceback(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-def test_validate_reports_every_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_reports_every_bad_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     empty = tmp_path / "empty.geojson"
     empty.write_text('{"type": "FeatureCollection", "features": []}')
     broken = tmp_path / "broken.geojson"
     broken.write_text("{not json")
     assert main(["validate", str(empty), str(broken)]) == 2
     err = capsys.readouterr().err
-    assert "empty.geojson" in err and "broken.geojson" in err
+    assert "empty.geojson" in err
+    assert "broken.geojson" in err
