@@ -128,15 +128,27 @@ def _report(plan: Any, folder: Path, seconds: float) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/demo"),
               show_default=True, help="Output folder.")
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
-def demo(out: Path, overwrite: bool) -> None:
-    """Plan the bundled sample city (Mesa, Arizona) end to end."""
+@click.option("--city", type=click.Choice(["mesa", "helsinki"]), default="mesa",
+              show_default=True,
+              help="mesa: streets and crime (disc coverage); helsinki: OpenStreetMap extract "
+                   "with line-of-sight coverage cut by buildings.")
+def demo(out: Path, overwrite: bool, city: str) -> None:
+    """Plan a bundled sample city end to end (Mesa, Arizona, or Helsinki)."""
     from planner.api import plan_sites
-    from planner.demo import mesa_inputs
 
     t0 = time.perf_counter()
-    d = mesa_inputs()
-    plan = plan_sites(d.demand, d.sites, d.options, site_id="site_id", inputs=d.inputs,
-                      title=d.title, extra_parameters=d.parameters)
+    if city == "helsinki":
+        from planner.helsinki import helsinki_inputs
+
+        h = helsinki_inputs()
+        plan = plan_sites(h.demand, h.sites, h.options, site_id="site_id", inputs=h.inputs,
+                          coverage=h.coverage, title=h.title, extra_parameters=h.parameters)
+    else:
+        from planner.demo import mesa_inputs
+
+        d = mesa_inputs()
+        plan = plan_sites(d.demand, d.sites, d.options, site_id="site_id", inputs=d.inputs,
+                          title=d.title, extra_parameters=d.parameters)
     folder = _write(plan, out, overwrite)
     _report(plan, folder, time.perf_counter() - t0)
 
@@ -167,6 +179,9 @@ def demo(out: Path, overwrite: bool) -> None:
 @click.option("--population", help="District population column.")
 @click.option("--exclusions", type=click.Path(path_type=Path), help="Privacy exclusion zones.")
 @click.option("--crs", help="CRS of CSV coordinates, e.g. EPSG:2326.")
+@click.option("--model", type=click.Choice(["disc", "sightline", "network"]),
+              help="Coverage model: straight-line disc (default), line of sight past "
+                   "buildings, or walking distance along streets.")
 @click.option("--exact/--no-exact", default=None,
               help="Always / never solve the MIP with HiGHS (default: when small).")
 @click.option("--time-limit", type=float, default=30.0, show_default=True,
@@ -196,6 +211,75 @@ def plan(ctx: click.Context, scenario: Path | None, **opts: Any) -> None:
     _report(result, folder, time.perf_counter() - t0)
 
 
+@cli.command()
+@click.argument("plans", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--data-dir", type=click.Path(path_type=Path),
+              help="Folder that the layer paths of scenario files are relative to.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out/compare"),
+              show_default=True, help="Output folder.")
+@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+def compare(plans: Sequence[Path], data_dir: Path | None, out: Path, overwrite: bool) -> None:
+    """Compare two or more plans (plan folders or SCENARIO.toml files) on one page.
+
+    Writes compare.html (self-contained), compare.md, the overlaid coverage
+    curves, the marginal return per 1,000 sets, the sites in common and the
+    per-district differences; scenario files are planned into OUT/plans/.
+    """
+    from maps.compare import compare_paths
+    from maps.webmap import save_map
+
+    t0 = time.perf_counter()
+    with _progress(True) as progress:
+        folder = compare_paths(list(plans), out, overwrite=overwrite, data_dir=data_dir,
+                               map_writer=save_map, progress=progress)
+    _report_comparison(folder, time.perf_counter() - t0)
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--sets", help="Numbers of sets, e.g. 2000,4000,7000 (one nested run).")
+@click.option("--radius", help="Reaches in metres, e.g. 50,75,100 (one run each).")
+@click.option("--rule", help="Weighting rules of the [surface] table: product,sum.")
+@click.option("--data-dir", type=click.Path(path_type=Path),
+              help="Folder that scenario layer paths are relative to.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out/sweep"),
+              show_default=True, help="Output folder.")
+@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+def sweep(scenario: Path, data_dir: Path | None, out: Path, overwrite: bool,
+          **swept: str | None) -> None:
+    """Plan SCENARIO.toml for several values of ONE parameter and compare the plans.
+
+    A sweep over --sets is one optimisation: greedy plans are nested, so the
+    plan of each size is the first phases of the largest.
+    """
+    from maps.sweep import parse_values, sweep_scenario
+    from maps.webmap import save_map
+
+    given = {k: v for k, v in swept.items() if v is not None}
+    if len(given) != 1:
+        raise OptionError("sweep", "sweep exactly one parameter: --sets, --radius or --rule"
+                          + (f" (got {', '.join('--' + k for k in given)})" if given else ""))
+    (parameter, text), = given.items()
+    values = parse_values(parameter, text)
+    t0 = time.perf_counter()
+    with _progress(True) as progress:
+        folder = sweep_scenario(scenario, parameter, values, out, data_dir=data_dir,
+                                overwrite=overwrite, map_writer=save_map, progress=progress)
+    _report_comparison(folder, time.perf_counter() - t0)
+
+
+def _report_comparison(folder: Path, seconds: float) -> None:
+    import json
+
+    data = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+    for p in data["plans"]:
+        click.echo(f"  {p['label']}: {p['n_sets']:,} sets, {p['coverage_share']:.1%} covered")
+    for d in data["pairs"]:
+        click.echo(f"  {d['a']} -> {d['b']}: {d['extra_sets']:+,} sets, "
+                   f"{d['extra_share'] * 100:+.2f} pp ({d['common']:,} sites in common)")
+    click.echo(f"Wrote {folder} (compare.html, compare.md) in {seconds:.1f} s.")
+
+
 def _scenario_overrides(given: dict[str, Any]) -> dict[str, Any]:
     """Command-line options under their scenario key names."""
     out = {k: v for k, v in given.items() if k not in ("out", "overwrite", "data_dir")}
@@ -214,7 +298,9 @@ def _scenario_overrides(given: dict[str, Any]) -> dict[str, Any]:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--crs", help="CRS of CSV coordinates, e.g. EPSG:2326.")
-def validate(files: Sequence[Path], crs: str | None) -> None:
+@click.option("--data-dir", type=click.Path(path_type=Path),
+              help="Folder that scenario layer paths are relative to.")
+def validate(files: Sequence[Path], crs: str | None, data_dir: Path | None) -> None:
     """Check layers (or scenario files) and print every problem found."""
     from planner.scenario import check_layer, check_scenario, load_scenario
 
@@ -222,7 +308,7 @@ def validate(files: Sequence[Path], crs: str | None) -> None:
     for path in files:
         if path.suffix.lower() == ".toml":
             try:
-                problems += check_scenario(load_scenario(path))
+                problems += check_scenario(load_scenario(path, data_dir=data_dir))
             except CamplanError as err:
                 problems.append(str(err))
         else:

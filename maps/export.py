@@ -30,7 +30,9 @@ from shapely.geometry import mapping
 from planner.plan import Plan
 
 __all__ = [
+    "CURVE_COLUMNS",
     "GPKG_TIMESTAMP",
+    "curve_to_csv",
     "districts_to_csv",
     "footprints_to_geojson",
     "plan_summary",
@@ -66,6 +68,7 @@ DISTRICT_COLUMNS = (
     "covered_weight",
     "total_weight",
 )
+CURVE_COLUMNS = ("sets", "covered_weight", "covered_share", "phase")
 GPKG_TIMESTAMP = "1970-01-01T00:00:00.000Z"
 """Written to ``gpkg_contents.last_change`` instead of the wall clock, so that
 two writes of the same plan are byte-identical."""
@@ -406,6 +409,38 @@ def districts_to_csv(plan: Plan, path: str | Path) -> Path:
     columns = [c for c in DISTRICT_COLUMNS if c in frame.columns]
     rows = ([format_cell(v) for v in row] for row in frame[columns].itertuples(index=False))
     return _write_csv(Path(path), columns, rows)
+
+
+def curve_to_csv(plan: Plan, path: str | Path) -> Path:
+    """Write the coverage curve as CSV: one row per number of new sets, from 0.
+
+    Columns: ``sets``, ``covered_weight``, ``covered_share``, ``phase``. Row
+    ``k`` holds the weight covered by the existing cameras and the first ``k``
+    new sets (``plan.curve[k]``); ``phase`` is the phase of the ``k``-th set
+    (0 in the first row: existing cameras only).
+
+    Parameters
+    ----------
+    plan
+        The plan to export.
+    path
+        The file to write (replaced when it exists).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    curve = np.asarray(plan.curve, dtype=float)
+    phases = plan.sites.sort_values("rank")["phase"].to_numpy() if plan.n_sets else []
+    phase_of = [0, *(int(p) for p in phases)]
+    total = plan.total_weight
+    rows = (
+        [str(k), format_cell(float(w)), format_cell(_ratio(float(w), total)),
+         str(phase_of[k]) if k < len(phase_of) else ""]
+        for k, w in enumerate(curve)
+    )
+    return _write_csv(Path(path), list(CURVE_COLUMNS), rows)
 
 
 # --------------------------------------------------------------------------- summary.json

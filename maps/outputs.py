@@ -18,7 +18,7 @@ from geodata.errors import OutputError
 from maps import export, report
 from planner.plan import Plan
 
-__all__ = ["MapWriter", "write_plan"]
+__all__ = ["MapWriter", "write_folder", "write_plan"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
     export.write_summary(plan, folder / "summary.json")
     export.write_geopackage(plan, folder / "plan.gpkg")
     export.sites_to_csv(plan, folder / "sites.csv")
+    export.curve_to_csv(plan, folder / "curve.csv")
     if plan.districts is not None:
         export.districts_to_csv(plan, folder / "districts.csv")
     report.write_report(plan, folder)
@@ -54,7 +55,7 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
         map_writer(plan, folder / "map.html")
 
 
-def _check_target(target: Path, *, overwrite: bool) -> None:
+def _check_target(target: Path, *, overwrite: bool, marker: str = MARKER) -> None:
     """Refuse a target that exists (unless ``overwrite``) or is not a camplan output."""
     if not target.exists() and not target.is_symlink():
         return
@@ -65,9 +66,9 @@ def _check_target(target: Path, *, overwrite: bool) -> None:
         )
     if target.is_symlink() or not target.is_dir():
         raise OutputError(f"{target}: exists and is not a folder; choose another --out")
-    if any(target.iterdir()) and not (target / MARKER).is_file():
+    if any(target.iterdir()) and not (target / marker).is_file():
         raise OutputError(
-            f"{target}: exists and does not look like a camplan output (no {MARKER}); "
+            f"{target}: exists and does not look like a camplan output (no {marker}); "
             "camplan will not delete it; choose another --out"
         )
 
@@ -127,7 +128,7 @@ def write_plan(
     """Write the whole output folder of a plan, atomically.
 
     Files: ``sites.geojson``, ``footprints.geojson``, ``summary.json``,
-    ``plan.gpkg``, ``sites.csv``, ``districts.csv`` (when the plan has
+    ``plan.gpkg``, ``sites.csv``, ``curve.csv``, ``districts.csv`` (when the plan has
     districts), ``report.md``, ``report.html``, ``coverage.png`` and
     ``map.html`` (when ``map_writer`` is given). They are written into a
     temporary folder beside ``out_dir`` (named ``.camplan-*``), which is then
@@ -157,13 +158,55 @@ def write_plan(
         When ``out_dir`` exists and ``overwrite`` is false, when it cannot be
         replaced, or when its parent is not writable.
     """
+    folder = write_folder(
+        out_dir, lambda staged: write_outputs(plan, staged, map_writer=map_writer),
+        overwrite=overwrite,
+    )
+    logger.info("wrote %s", folder)
+    return folder
+
+
+def write_folder(
+    out_dir: str | os.PathLike[str],
+    fill: Callable[[Path], object],
+    *,
+    overwrite: bool = False,
+    marker: str = MARKER,
+) -> Path:
+    """Write a whole output folder atomically: ``fill`` writes into a staged folder.
+
+    The staged folder (inside a ``.camplan-*`` temporary folder beside
+    ``out_dir``) is renamed to ``out_dir`` only when ``fill`` returns; on any
+    error it is removed and an earlier ``out_dir`` is left as it was.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder; its parent is created when missing.
+    fill
+        Called with the empty staged folder; writes every file into it.
+    overwrite
+        Replace an existing ``out_dir`` that is empty or holds ``marker``.
+    marker
+        The file that marks a folder as an earlier output of the same kind.
+
+    Returns
+    -------
+    Path
+        ``out_dir``, absolute.
+
+    Raises
+    ------
+    OutputError
+        As :func:`write_plan`.
+    """
     target = Path(out_dir).absolute()
-    _check_target(target, overwrite=overwrite)
+    _check_target(target, overwrite=overwrite, marker=marker)
     holder = _make_staging(target.parent)
     staged = holder / target.name
     try:
         staged.mkdir()  # not mkdtemp's mode 0o700: plain mkdir follows the user's umask
-        write_outputs(plan, staged, map_writer=map_writer)
+        fill(staged)
         _move_into_place(staged, target, holder)
     except _KeepStagingError:
         raise
@@ -176,7 +219,6 @@ def write_plan(
         _remove(holder)
         raise
     _remove(holder)
-    logger.info("wrote %s", target)
     return target
 
 

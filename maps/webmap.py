@@ -55,7 +55,12 @@ __all__ = [
     "EXCLUSION_COLOUR",
     "OWNER_COLOURS",
     "PHASE_COLOURS",
+    "add_layer_control",
+    "base_map",
+    "deterministic_ids",
     "district_colormap",
+    "escape_text",
+    "feature_collection",
     "plan_map",
     "render_map",
     "save_map",
@@ -637,6 +642,14 @@ def plan_map(
         m.fit_bounds(bounds, padding=(20, 20))
     _deterministic_ids(m.get_root())
     return m
+
+
+# Public names of the helpers other maps reuse (maps.compare's map), one implementation.
+escape_text = _text
+feature_collection = _feature_collection
+base_map = _base_map
+add_layer_control = _add_layer_control
+deterministic_ids = _deterministic_ids
 
 
 def render_map(m: folium.Map) -> str:

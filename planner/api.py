@@ -112,8 +112,11 @@ def _site_ids(sites: gpd.GeoDataFrame, site_id: str | None, source: str) -> pd.S
     if site_id is None:
         return pd.Series(np.arange(1, len(sites) + 1), index=sites.index, name="site_id")
     if site_id not in sites.columns:
-        raise LayerError(source, f"has no column {site_id!r} for --site-id; "
-                                 f"columns are {', '.join(map(str, sites.columns))}")
+        raise LayerError(
+            source,
+            f"has no column {site_id!r} for --site-id; "
+            f"columns are {', '.join(map(str, sites.columns))}",
+        )
     return sites[site_id].rename("site_id")
 
 
@@ -204,14 +207,23 @@ def plan_sites(
         Input fingerprints by role, recorded in the plan.
     """
     t0 = time.perf_counter()
-    src = {"demand": "demand", "sites": "sites", "existing": "existing",
-           "districts": "districts", "exclusions": "exclusions", **(sources or {})}
+    src = {
+        "demand": "demand",
+        "sites": "sites",
+        "existing": "existing",
+        "districts": "districts",
+        "exclusions": "exclusions",
+        **(sources or {}),
+    }
     demand = to_metric(demand, source=src["demand"])
     crs = demand.crs
     sites = to_metric(sites, source=src["sites"], crs=crs)
     if weight not in demand.columns:
-        raise LayerError(src["demand"], f"has no weight column {weight!r}; columns are "
-                                        f"{', '.join(map(str, demand.columns.drop('geometry')))}")
+        raise LayerError(
+            src["demand"],
+            f"has no weight column {weight!r}; columns are "
+            f"{', '.join(map(str, demand.columns.drop('geometry')))}",
+        )
     if footprints is not None:
         sites = sites.assign(_footprint=gpd.GeoSeries(footprints, crs=crs).to_numpy())
     sites = sites.assign(site_id=_site_ids(sites, site_id, src["sites"]))
@@ -236,8 +248,9 @@ def plan_sites(
         matrix = coverage_matrix(demand_pts, site_pts, options.radius_m, bands=bands)
     else:
         matrix = coverage.matrix(demand_pts, site_pts, options.radius_m, bands=bands)
-    base, owners = _existing_coverage(demand_pts, ext, owner_column, weights, options, bands,
-                                      coverage)
+    base, owners = _existing_coverage(
+        demand_pts, ext, owner_column, weights, options, bands, coverage
+    )
     problem = CoverageProblem.from_matrix(matrix, weights, baseline=base)
     timings["coverage"] = time.perf_counter() - t1
 
@@ -264,10 +277,24 @@ def plan_sites(
     )
     timings.update(solution.timings)
     return _assemble(
-        solution, problem, demand, sites, ext, owners, districts, exclusions,
-        options=options, weight=weight, crs=crs, district_name=district_name, coverage=coverage,
-        population=population, inputs=inputs or {}, title=title,
-        extra=dict(extra_parameters or {}), timings=timings,
+        solution,
+        problem,
+        demand,
+        sites,
+        ext,
+        owners,
+        districts,
+        exclusions,
+        options=options,
+        weight=weight,
+        crs=crs,
+        district_name=district_name,
+        coverage=coverage,
+        population=population,
+        inputs=inputs or {},
+        title=title,
+        extra=dict(extra_parameters or {}),
+        timings=timings,
     )
 
 
@@ -285,8 +312,11 @@ def _existing_coverage(
     owners: dict[str, float] = {}
     if existing is None or existing.empty:
         return base, owners
-    owner = (existing[owner_column].astype(str) if owner_column in existing.columns
-             else pd.Series("existing", index=existing.index))
+    owner = (
+        existing[owner_column].astype(str)
+        if owner_column in existing.columns
+        else pd.Series("existing", index=existing.index)
+    )
     cams = np.asarray(_points(existing))
     for name in sorted(owner.unique()):
         mine = cams[(owner == name).to_numpy()]
@@ -325,17 +355,20 @@ def _assemble(
     chosen = sites.iloc[solution.order].reset_index(drop=True)
     cumulative = solution.curve[1:]
     attrs = [c for c in chosen.columns if c not in (*RESERVED, "geometry", "_footprint")]
-    table = pd.DataFrame({
-        "site_id": chosen["site_id"].to_numpy(),
-        "rank": np.arange(1, len(chosen) + 1),
-        "phase": solution.phase,
-        "marginal_weight": solution.marginal,
-        "cumulative_weight": cumulative,
-        "cumulative_share": cumulative / total if total > 0 else np.zeros(len(chosen)),
-    })
+    table = pd.DataFrame(
+        {
+            "site_id": chosen["site_id"].to_numpy(),
+            "rank": np.arange(1, len(chosen) + 1),
+            "phase": solution.phase,
+            "marginal_weight": solution.marginal,
+            "cumulative_weight": cumulative,
+            "cumulative_share": cumulative / total if total > 0 else np.zeros(len(chosen)),
+        }
+    )
     out_sites = gpd.GeoDataFrame(
         pd.concat([table, chosen[attrs].reset_index(drop=True)], axis=1),
-        geometry=chosen.geometry.to_numpy(), crs=crs,
+        geometry=chosen.geometry.to_numpy(),
+        crs=crs,
     )
     if "_footprint" in chosen.columns:
         shapes = chosen["_footprint"].to_numpy()
@@ -349,15 +382,22 @@ def _assemble(
     best = problem.best_quality(solution.order)
     keep = [c for c in demand.columns if c not in ("geometry", weight, "weight", "covered")]
     out_demand = gpd.GeoDataFrame(
-        pd.concat([pd.DataFrame({"weight": problem.weights, "covered": best}),
-                   demand[keep].reset_index(drop=True)], axis=1),
-        geometry=demand.geometry.to_numpy(), crs=crs,
+        pd.concat(
+            [
+                pd.DataFrame({"weight": problem.weights, "covered": best}),
+                demand[keep].reset_index(drop=True),
+            ],
+            axis=1,
+        ),
+        geometry=demand.geometry.to_numpy(),
+        crs=crs,
     )
     phases = _phases(solution, total)
     district_gdf = None
     if districts is not None:
-        district_gdf = district_table(districts, out_sites, out_demand,
-                                      name=district_name, population=population)
+        district_gdf = district_table(
+            districts, out_sites, out_demand, name=district_name, population=population
+        )
     gap = solution.gap
     ext_out = None
     if existing is not None:
@@ -370,8 +410,9 @@ def _assemble(
         covered_weight=solution.covered_weight,
         curve=solution.curve,
         phases=phases,
-        certificate=Certificate(solution.upper_bound, gap, solution.bound_method,
-                                solution.proven_optimal),
+        certificate=Certificate(
+            solution.upper_bound, gap, solution.bound_method, solution.proven_optimal
+        ),
         radius_m=float(options.radius_m),
         crs=crs_label(crs),
         existing=ext_out,
@@ -379,9 +420,13 @@ def _assemble(
         exclusions=exclusions,
         existing_weight=float(solution.curve[0]),
         owners=owners,
-        parameters={**options.as_dict(), "coverage_model": getattr(coverage, "name", "disc"),
-                    "weight_column": weight, **extra,
-                    "optimiser": {k: _plain(v) for k, v in sorted(solution.stats.items())}},
+        parameters={
+            **options.as_dict(),
+            "coverage_model": getattr(coverage, "name", "disc"),
+            "weight_column": weight,
+            **extra,
+            "optimiser": {k: _plain(v) for k, v in sorted(solution.stats.items())},
+        },
         inputs=dict(inputs),
         timings=dict(timings),
         title=title,
@@ -404,10 +449,16 @@ def _phases(solution: Solution, total: float) -> tuple[PhaseResult, ...]:
         end = min(end, n)
         covered = float(solution.curve[end])
         greedy = float(solution.greedy_curve[min(end, len(solution.greedy_curve) - 1)])
-        out.append(PhaseResult(
-            phase=t + 1, n_sets=end - start, cumulative_sets=end, covered_weight=covered,
-            coverage_share=covered / total if total > 0 else 0.0,
-            greedy_weight=greedy, upper_bound=float(bound),
-        ))
+        out.append(
+            PhaseResult(
+                phase=t + 1,
+                n_sets=end - start,
+                cumulative_sets=end,
+                covered_weight=covered,
+                coverage_share=covered / total if total > 0 else 0.0,
+                greedy_weight=greedy,
+                upper_bound=float(bound),
+            )
+        )
         start = end
     return tuple(out)

@@ -74,7 +74,8 @@ def mesa_inputs() -> DemoInputs:
     between = edge_betweenness(graph)
     footfall = np.array([between.get(s, 0.0) for s in demand["segment"]])
     crime = kernel_density(
-        np.asarray(demand.geometry.array), np.asarray(crimes.geometry.array),
+        np.asarray(demand.geometry.array),
+        np.asarray(crimes.geometry.array),
         bandwidth_m=BANDWIDTH_M,
     )
     demand = demand.assign(
@@ -84,8 +85,12 @@ def mesa_inputs() -> DemoInputs:
     )
     sites = intersections(graph, crs=segments.crs)
     sites = sites.assign(site_id=[f"X{n:04d}" for n in sites["node"]])
-    logger.info("demo: %d demand points, %d intersections, %d incidents",
-                len(demand), len(sites), len(crimes))
+    logger.info(
+        "demo: %d demand points, %d intersections, %d incidents",
+        len(demand),
+        len(sites),
+        len(crimes),
+    )
     return DemoInputs(
         demand=demand,
         sites=sites,
@@ -93,13 +98,15 @@ def mesa_inputs() -> DemoInputs:
         streets=segments,
         options=PlanOptions(radius_m=RADIUS_M, sets=SETS, phases=PHASES),
         inputs={"streets": fingerprint(streets_path), "crime": fingerprint(crimes_path)},
-        parameters={"model": {
-            "city": "Mesa, Arizona (libpysal geodanet)",
-            "demand": f"points every {SPACING_M:g} m along the streets",
-            "footfall": "modelled: street-segment betweenness centrality (networkx)",
-            "crime": f"Gaussian kernel density, bandwidth {BANDWIDTH_M:g} m",
-            "weight": "normalised crime x normalised modelled footfall",
-            "sites": "street intersections (3 or more segments)",
-        }},
+        parameters={
+            "model": {
+                "city": "Mesa, Arizona (libpysal geodanet)",
+                "demand": f"points every {SPACING_M:g} m along the streets",
+                "footfall": "modelled: street-segment betweenness centrality (networkx)",
+                "crime": f"Gaussian kernel density, bandwidth {BANDWIDTH_M:g} m",
+                "weight": "normalised crime x normalised modelled footfall",
+                "sites": "street intersections (3 or more segments)",
+            }
+        },
         title="Mesa, Arizona — demo plan (footfall modelled from street betweenness)",
     )

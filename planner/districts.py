@@ -17,8 +17,10 @@ def _assign(districts: gpd.GeoDataFrame, points: np.ndarray) -> np.ndarray:
     out = np.full(len(points), -1, dtype=np.int64)
     if len(points) == 0:
         return out
-    tree = shapely.STRtree(districts.geometry.array)
-    pt, dist = tree.query(points, predicate="intersects")
+    # The points form the tree and each district queries it (prepared once): fast for
+    # many points in a few large polygons.
+    tree = shapely.STRtree(points)
+    dist, pt = tree.query(np.asarray(districts.geometry.array), predicate="intersects")
     order = np.lexsort((dist, pt))
     pt, dist = pt[order], dist[order]
     first = np.r_[True, pt[1:] != pt[:-1]]

@@ -61,7 +61,7 @@ class StreetNetwork:
 
     @classmethod
     def from_streets(cls, streets: gpd.GeoDataFrame, *, snap_m: float = 0.5) -> StreetNetwork:
-        """Node the street lines where they meet and build the graph (ends snapped to ``snap_m``)."""
+        """Node the street lines where they meet; build the graph (ends snapped to ``snap_m``)."""
         segments = street_segments(streets)
         lines = np.asarray(segments.geometry.array)
         a = shapely.get_coordinates(shapely.get_point(lines, 0))

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from geodata.errors import OptionError
-from planner.bounds import OnlineBound, reduced_size, solve_mclp
+from planner.bounds import OnlineBound, lagrangian_bound, reduced_size, solve_mclp
 from planner.coverage import CoverageProblem
 from planner.greedy import GreedyState, block_neighbours, lazy_greedy, pick
 from planner.localsearch import swap_search
@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 AUTO_LP_NNZ = 400_000
 #: ... and up to this many are solved exactly (MIP) by default, under the time limit.
 AUTO_EXACT_NNZ = 60_000
+#: Seconds of subgradient steps for the Lagrangian bound of each budget.
+LAGRANGE_SECONDS = 2.0
 #: A plan within this relative distance of its bound is called proven optimal.
 PROVEN_TOLERANCE = 1e-7
 
@@ -300,9 +302,14 @@ def optimise(
     actual_ends = (
         [min(e, len(state.chosen)) for e in ends] if budget is None else [len(state.chosen)]
     )
+    earlier = [
+        _phase_bound(problem, state, float(b), e, int(budgets[t]), forced_idx, eligible, curve)
+        if problem.binary and costs is None else float(b)
+        for t, (b, e) in enumerate(zip(online.bounds[:-1], actual_ends[:-1], strict=True))
+    ]
     phase_bounds = tuple(
         min(max(float(b), float(curve[e])), total)
-        for b, e in zip([*online.bounds[:-1], bound], actual_ends, strict=True)
+        for b, e in zip([*earlier, bound], actual_ends, strict=True)
     )
     phase_of = (
         np.searchsorted(np.asarray(actual_ends), np.arange(len(state.chosen)), side="right") + 1
@@ -323,6 +330,28 @@ def optimise(
         stats=stats,
         timings=timings,
     )
+
+
+def _phase_bound(
+    problem: CoverageProblem,
+    state: GreedyState,
+    online: float,
+    end: int,
+    count: int,
+    forced: Sequence[int],
+    eligible: np.ndarray,
+    curve: np.ndarray,
+) -> float:
+    """The tighter of the online and the Lagrangian bound for an earlier phase's budget."""
+    covered = float(curve[end])
+    if online - covered <= PROVEN_TOLERANCE * max(covered, 1.0):
+        return online
+    best = problem.best_quality(np.asarray(state.chosen[:end], dtype=np.int64))
+    lagrange = lagrangian_bound(
+        problem, count=count, fixed=forced, eligible=eligible, lower=covered,
+        start=problem.weights * (1.0 - best), seconds=LAGRANGE_SECONDS / 2,
+    )
+    return min(online, lagrange)
 
 
 def _budget_sizes(
@@ -510,6 +539,13 @@ def _certificate(
         if mip_bound < bound:
             bound, method = mip_bound, "mip"
     tol = PROVEN_TOLERANCE * max(covered, 1.0)
+    if problem.binary and costs is None and bound - covered > tol:
+        lagrange = lagrangian_bound(
+            problem, count=int(budgets[-1]), fixed=forced, eligible=eligible, lower=covered,
+            start=problem.weights * (1.0 - state.best), seconds=LAGRANGE_SECONDS,
+        )
+        if lagrange < bound:
+            bound, method = lagrange, "lagrangian"
     want_lp = problem.binary and exact != "never" and bound - covered > tol
     if want_lp and (exact == "always" or reduced_size(problem, forced, eligible) <= AUTO_LP_NNZ):
         count = budgets[-1]

@@ -23,6 +23,14 @@ import pandas as pd
 from geodata import fingerprint, read_layer, validate_layer
 from geodata.errors import CamplanError, LayerError, OptionError, ScenarioError
 from planner.api import PlanOptions, plan_sites
+from planner.inputs import (
+    CANDIDATE_KEYS,
+    SURFACE_KEYS,
+    build_inputs,
+    check_table,
+    join_population,
+    read_extra_layers,
+)
 from planner.optimise import Progress
 from planner.plan import Plan
 
@@ -61,7 +69,17 @@ class Scenario:
     time_limit: float = 30.0
     local_search: bool = True
     title: str = "camplan plan"
+    model: str = "disc"
+    buildings: Path | None = None
+    streets: Path | None = None
+    wall_tolerance: float = 0.5
+    max_snap: float = 50.0
+    district_population: Path | None = None
+    district_population_key: str = "district"
+    surface: Mapping[str, Any] = field(default_factory=dict)
+    candidates: Mapping[str, Any] = field(default_factory=dict)
     source: str = field(default="command line", compare=False)
+    base: Path = field(default=Path("."), compare=False)
 
     def options(self) -> PlanOptions:
         """The optimiser's options, checked."""
@@ -91,7 +109,13 @@ def _coerce(key: str, value: Any, where: str) -> Any:
     def bad(expected: str) -> ScenarioError:
         return ScenarioError(f"{where}: key {key!r} must be {expected}, got {value!r}")
 
-    if key in ("radius", "budget", "min_spacing", "time_limit"):
+    if key in ("surface", "candidates"):
+        keys = SURFACE_KEYS if key == "surface" else CANDIDATE_KEYS
+        problems = check_table(key, value, keys, where)
+        if problems:
+            raise ScenarioError("; ".join(p.removeprefix(f"{where}: ") for p in problems))
+        return dict(value)
+    if key in ("radius", "budget", "min_spacing", "time_limit", "wall_tolerance", "max_snap"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad("a number")
         return float(value)
@@ -177,12 +201,13 @@ def load_scenario(
     for key, value in (overrides or {}).items():
         if key in known and value is not None and value != ():
             values[key] = value
-    for key in ("demand", "sites", "districts", "exclusions"):
+    for key in ("demand", "sites", "districts", "exclusions", "buildings", "streets",
+                "district_population"):
         if key in values:
             values[key] = _resolve(values[key], base)
     if "existing" in values:
         values["existing"] = tuple(_resolve(p, base) for p in values["existing"])
-    return Scenario(**values, source=source)
+    return Scenario(**values, source=source, base=base)
 
 
 def _read_all(scenario: Scenario) -> tuple[dict[str, Any], list[str]]:
@@ -200,9 +225,10 @@ def _read_all(scenario: Scenario) -> tuple[dict[str, Any], list[str]]:
         required=[scenario.cost_column] if scenario.cost_column else ()))
     for i, p in enumerate(scenario.existing):
         add(f"existing{i}", p, lambda g, s: validate_layer(g, source=s, geometry="point"))
+    district_columns = (scenario.district_name,
+                        None if scenario.district_population else scenario.population)
     add("districts", scenario.districts, lambda g, s: validate_layer(
-        g, source=s, geometry="polygon",
-        required=[c for c in (scenario.district_name, scenario.population) if c]))
+        g, source=s, geometry="polygon", required=[c for c in district_columns if c]))
     add("exclusions", scenario.exclusions, lambda g, s: validate_layer(
         g, source=s, geometry="polygon"))
     layers: dict[str, Any] = {}
@@ -233,41 +259,79 @@ def check_scenario(scenario: Scenario) -> list[str]:
         scenario.options()
     except CamplanError as err:
         problems.append(str(err))
-    for key in ("demand", "sites"):
-        if getattr(scenario, key) is None:
-            problems.append(f"--{key}: is required (a layer file)")
+    problems += _missing_inputs(scenario)
     _, layer_problems = _read_all(scenario)
-    return problems + layer_problems
+    _, extra_problems = _read_extra(scenario)
+    return problems + layer_problems + extra_problems
+
+
+def _missing_inputs(scenario: Scenario) -> list[str]:
+    problems = []
+    if scenario.demand is None and not scenario.surface:
+        problems.append("--demand: is required (a layer file), or a [surface] table")
+    if scenario.sites is None and not scenario.candidates:
+        problems.append("--sites: is required (a layer file), or a [candidates] table")
+    return problems
+
+
+def _read_extra(scenario: Scenario) -> tuple[dict[str, Any], list[str]]:
+    return read_extra_layers(
+        surface=scenario.surface, candidates=scenario.candidates, model=scenario.model,
+        buildings=scenario.buildings, streets=scenario.streets,
+        district_population=scenario.district_population,
+        district_population_key=scenario.district_population_key,
+        population=scenario.population, crs=scenario.crs, base=scenario.base,
+    )
 
 
 def run_scenario(scenario: Scenario, *, progress: Progress | None = None) -> Plan:
     """Read, validate and plan a scenario."""
-    for key in ("demand", "sites"):
-        if getattr(scenario, key) is None:
-            raise OptionError(f"--{key}", "is required: give a layer file")
+    missing = _missing_inputs(scenario)
+    if missing:
+        raise OptionError(missing[0].split(":")[0], missing[0].split(": ", 1)[1])
     options = scenario.options()
     t0 = time.perf_counter()
     layers, problems = _read_all(scenario)
+    extra, extra_problems = _read_extra(scenario)
+    problems += extra_problems
     read_s = time.perf_counter() - t0
     if problems:
         raise LayerError(scenario.source, problems)
+    districts = layers.get("districts")
+    if districts is not None and "district_population" in extra:
+        districts = join_population(
+            districts, extra["district_population"], name=scenario.district_name or "name",
+            key=scenario.district_population_key, column=scenario.population or "population",
+            source=f"district population table {scenario.district_population}")
+    t1 = time.perf_counter()
+    built = build_inputs(
+        extra, demand=layers.get("demand"), sites=layers.get("sites"), districts=districts,
+        exclusions=layers.get("exclusions"), surface=scenario.surface,
+        candidates=scenario.candidates, model=scenario.model, population=scenario.population,
+        district_name=scenario.district_name, wall_tolerance_m=scenario.wall_tolerance,
+        max_snap_m=scenario.max_snap)
+    build_s = time.perf_counter() - t1
     existing = [layers[k] for k in sorted(layers) if k.startswith("existing") and ":" not in k]
     merged = None
     if existing:
         names = [p.stem for p in scenario.existing]
         merged = _concat_existing(existing, names, scenario.owner_column)
     inputs = {k.split(":")[0]: v for k, v in layers.items() if k.endswith(":fingerprint")}
+    inputs.update(built.inputs)
+    weight = scenario.weight if scenario.demand is not None else "weight"
+    site_id = scenario.site_id if scenario.sites is not None else "site_id"
     sources = {"demand": str(scenario.demand), "sites": str(scenario.sites),
                "districts": str(scenario.districts), "exclusions": str(scenario.exclusions)}
     plan = plan_sites(
-        layers["demand"], layers["sites"], options,
-        weight=scenario.weight, site_id=scenario.site_id, cost_column=scenario.cost_column,
+        built.demand, built.sites, options,
+        weight=weight, site_id=site_id, cost_column=scenario.cost_column,
         existing=merged, owner_column="owner",
-        districts=layers.get("districts"), district_name=scenario.district_name,
+        districts=built.districts, district_name=scenario.district_name,
         population=scenario.population, exclusions=layers.get("exclusions"),
-        sources=sources, inputs=inputs, title=scenario.title, progress=progress,
+        coverage=built.coverage, sources=sources, inputs=inputs, title=scenario.title,
+        extra_parameters=built.parameters, progress=progress,
     )
-    return replace(plan, timings={"read": read_s, **plan.timings})
+    return replace(plan, timings={"read": read_s, "build": build_s, **plan.timings})
 
 
 def _concat_existing(

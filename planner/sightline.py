@@ -44,8 +44,7 @@ def obstacles(buildings: gpd.GeoDataFrame | np.ndarray, *, wall_tolerance_m: flo
         raise OptionError("wall_tolerance", f"must be >= 0 metres, got {wall_tolerance_m}")
     if wall_tolerance_m > 0:
         geoms = shapely.buffer(geoms, -wall_tolerance_m, join_style="mitre")
-    geoms = geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)]
-    return geoms
+    return geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)]
 
 
 def blocked_pairs(

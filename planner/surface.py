@@ -50,6 +50,9 @@ logger = logging.getLogger(__name__)
 
 Points = Literal["grid", "streets"]
 
+#: Grid cells per side of the tiles the area is cut into before clipping cells.
+TILE_CELLS = 40
+
 
 @dataclass(frozen=True)
 class SurfaceOptions:
@@ -160,24 +163,24 @@ def grid_cells(area: gpd.GeoDataFrame, *, cell_m: float) -> gpd.GeoDataFrame:
     if not (np.isfinite(cell_m) and cell_m > 0):
         raise OptionError("cell_m", f"must be a positive number of metres, got {cell_m!r}")
     whole = shapely.union_all(np.asarray(area.geometry.array))
-    parts = shapely.get_parts(whole)
-    parts = parts[shapely.area(parts) > 0]
-    minx, miny, maxx, maxy = shapely.total_bounds(parts)
+    minx, miny, maxx, maxy = shapely.total_bounds(whole)
     x0 = np.floor(minx / cell_m) * cell_m
     y0 = np.floor(miny / cell_m) * cell_m
+    parts = _tiled_parts(whole, x0, y0, cell_m * TILE_CELLS)
     cols = int(np.ceil((maxx - x0) / cell_m))
     rows = int(np.ceil((maxy - y0) / cell_m))
     r, c = np.divmod(np.arange(rows * cols), cols)
     boxes = shapely.box(x0 + c * cell_m, y0 + r * cell_m, x0 + (c + 1) * cell_m,
                         y0 + (r + 1) * cell_m)
+    tree = shapely.STRtree(boxes)
+    part_idx, cell_idx = tree.query(parts, predicate="intersects")
     shapely.prepare(parts)
-    tree = shapely.STRtree(parts)
-    cell_idx, part_idx = tree.query(boxes, predicate="intersects")
     inside = shapely.contains_properly(parts[part_idx], boxes[cell_idx])
     pieces = boxes[cell_idx].copy()
     edge = ~inside
     pieces[edge] = shapely.intersection(boxes[cell_idx[edge]], parts[part_idx[edge]])
-    pieces = np.array([_polygonal(g) for g in pieces], dtype=object)
+    odd = ~np.isin(shapely.get_type_id(pieces), [3, 6])
+    pieces[odd] = [_polygonal(g) for g in pieces[odd]]
     areas = shapely.area(pieces)
     keep = areas > 1e-6 * cell_m * cell_m
     cell_idx, pieces, areas = cell_idx[keep], pieces[keep], areas[keep]
@@ -187,6 +190,24 @@ def grid_cells(area: gpd.GeoDataFrame, *, cell_m: float) -> gpd.GeoDataFrame:
     logger.info("grid: %d cells of %g m over %.1f km2", len(order), cell_m, areas.sum() / 1e6)
     return gpd.GeoDataFrame({"cell": names, "area_m2": areas[order]},
                             geometry=pieces[order], crs=area.crs)
+
+
+def _tiled_parts(whole: shapely.Geometry, x0: float, y0: float, tile_m: float) -> np.ndarray:
+    """The area cut into tiles aligned on the grid: small parts keep the cell queries fast.
+
+    Every cell lies inside one tile, so cutting never splits a cell.
+    """
+    _minx, _miny, maxx, maxy = shapely.total_bounds(whole)
+    cols = max(1, int(np.ceil((maxx - x0) / tile_m)))
+    rows = max(1, int(np.ceil((maxy - y0) / tile_m)))
+    r, c = np.divmod(np.arange(rows * cols), cols)
+    tiles = shapely.box(x0 + c * tile_m, y0 + r * tile_m, x0 + (c + 1) * tile_m,
+                        y0 + (r + 1) * tile_m)
+    shapely.prepare(whole)
+    tiles = tiles[shapely.intersects(whole, tiles)]
+    pieces = shapely.intersection(tiles, whole)
+    parts = shapely.get_parts(np.array([_polygonal(g) for g in pieces], dtype=object))
+    return parts[shapely.area(parts) > 0]
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
@@ -206,8 +227,9 @@ def assign_polygons(points: np.ndarray, polygons: gpd.GeoDataFrame) -> np.ndarra
     out = np.full(len(points), -1, dtype=np.int64)
     if len(points) == 0 or len(polygons) == 0:
         return out
-    tree = shapely.STRtree(np.asarray(polygons.geometry.array))
-    pt, poly = tree.query(points, predicate="intersects")
+    # The tree holds the points and the polygons query it, so each polygon is prepared once.
+    tree = shapely.STRtree(points)
+    poly, pt = tree.query(np.asarray(polygons.geometry.array), predicate="intersects")
     order = np.lexsort((poly, pt))
     pt, poly = pt[order], poly[order]
     first = np.r_[True, pt[1:] != pt[:-1]] if len(pt) else np.zeros(0, dtype=bool)
@@ -316,7 +338,8 @@ def build_surface(
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per cell or street point: ``cell``/``segment``, one normalised
+        One point per clipped cell (a point on its surface; ``area_m2`` its
+        land area) or per street point (``segment``), with one normalised
         column per footfall component, ``footfall`` and ``crime`` (normalised,
         ``crime`` absent without crime layers) and ``weight``.
     """
@@ -365,6 +388,9 @@ def build_surface(
                                     crime_exponent=options.crime_exponent,
                                     footfall_exponent=options.footfall_exponent,
                                     crime_share=options.crime_share)
+    # Demand is a set of points: each clipped cell stands at a point on its surface
+    # (always inside the area, even for a cell cut by the shore).
+    surface = surface.set_geometry(gpd.GeoSeries(anchors, index=surface.index, crs=surface.crs))
     logger.info("surface: %d points, total weight %.1f (%s)", len(surface),
                 surface["weight"].sum(), ", ".join(components) or "uniform footfall")
     return surface

@@ -19,6 +19,7 @@ FILES = {
     "summary.json",
     "plan.gpkg",
     "sites.csv",
+    "curve.csv",
     "districts.csv",
     "report.md",
     "report.html",
