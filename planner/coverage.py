@@ -108,7 +108,8 @@ class CoverageProblem:
 
     def value(self, best: np.ndarray) -> float:
         """Covered weight ``sum_i w_i * best_i`` for per-point qualities ``best``."""
-        return float(np.dot(self.weights, best))
+        # A pairwise sum, not BLAS: deterministic and free of thread start-up costs.
+        return float(np.sum(self.weights * best))
 
     def best_quality(self, chosen: np.ndarray) -> np.ndarray:
         """Per-point quality reached by the baseline and the ``chosen`` columns."""
