@@ -91,6 +91,11 @@ class CoverageProblem:
         """Column (site) of every stored entry of :attr:`csc`, in storage order."""
         return np.repeat(np.arange(self.csc.shape[1]), np.diff(self.csc.indptr))
 
+    @functools.cached_property
+    def by_site(self) -> sparse.csr_array:
+        """The transpose (sites x demand), for column sums as one sparse product."""
+        return sparse.csr_array(self.csc.T)
+
     @property
     def n_demand(self) -> int:
         return self.csc.shape[0]
@@ -99,7 +104,7 @@ class CoverageProblem:
     def n_sites(self) -> int:
         return self.csc.shape[1]
 
-    @property
+    @functools.cached_property
     def binary(self) -> bool:
         """True when every quality is 1 (plain coverage, no distance decay)."""
         return bool(np.all(self.csc.data == 1.0)) and bool(

@@ -87,8 +87,8 @@ class _Search:
         lo, hi = csc.indptr[j], csc.indptr[j + 1]
         return csc.indices[lo:hi], csc.data[lo:hi]
 
-    def best_swap(self, j: int) -> tuple[float, int, np.ndarray, np.ndarray]:
-        """Best improvement from swapping ``j`` out, the site in, and the new qualities."""
+    def best_swap(self, j: int) -> tuple[float, int, np.ndarray, np.ndarray, float]:
+        """Best improvement from swapping ``j`` out, the site in, the new qualities, the loss."""
         p, best = self.p, self.state.best
         rows, _ = self._column(j)
         pos, owner = gather(p.csr.indptr, rows)
@@ -123,7 +123,7 @@ class _Search:
         k2, v2 = self._best_elsewhere(cand, slack)
         if v2 > best_val or (v2 == best_val and 0 <= k2 < best_k):
             best_val, best_k = v2, k2
-        return best_val - loss, best_k, rows, without
+        return best_val - loss, best_k, rows, without, loss
 
     def _cost(self, cols: np.ndarray) -> np.ndarray:
         return np.ones(len(cols)) if self.costs is None else self.costs[cols]
@@ -163,8 +163,9 @@ class _Search:
         finally:
             self.open[cand] = saved
 
-    def apply(self, pos: int, k: int, rows_j: np.ndarray, without: np.ndarray) -> None:
-        """Swap the site at ``state.chosen[pos]`` for ``k`` and refresh what changed."""
+    def apply(self, pos: int, k: int, rows_j: np.ndarray, without: np.ndarray) -> np.ndarray:
+        """Swap the site at ``state.chosen[pos]`` for ``k``; refresh and return the sites
+        whose gain or availability changed."""
         st, p = self.state, self.p
         j = st.chosen[pos]
         st.best[rows_j] = without
@@ -184,6 +185,24 @@ class _Search:
         ).astype(np.int64)
         self._refresh(affected)
         self._leaders = None
+        return affected
+
+    def touched_by(self, affected: np.ndarray) -> np.ndarray:
+        """Chosen sites whose best swap may have changed because ``affected`` sites did:
+        those sharing a demand point with one, or closer than the spacing to one."""
+        p = self.p
+        pos, _ = gather(p.csc.indptr, affected)
+        rows = np.unique(p.csc.indices[pos])
+        pos_r, _ = gather(p.csr.indptr, rows)
+        near = [p.csr.indices[pos_r].astype(np.int64)]
+        if self.conflicts is not None:
+            pos_c, _ = gather(self.conflicts.indptr, affected)
+            near.append(self.conflicts.indices[pos_c].astype(np.int64))
+        sites = np.unique(np.concatenate(near))
+        return sites[self.chosen[sites]]
+
+    def best_open_gain(self) -> float:
+        return float(self.open.max()) if self.open.size else -np.inf
 
     def _refresh(self, cols: np.ndarray) -> None:
         p, best = self.p, self.state.best
@@ -227,14 +246,28 @@ def swap_search(
     search = _Search(problem, state, eligible, conflicts, costs, budget)
     start = problem.value(state.best)
     swaps = passes = 0
+    # "Don't look" bits: a site needs a new look only when something near it changed,
+    # or when some open site now gains more than removing it would lose.
+    dirty = np.ones(len(movable), dtype=bool)
+    last_loss = np.full(len(movable), np.inf)
+    slot = {state.chosen[pos]: i for i, pos in enumerate(movable)}
+    best_open = search.best_open_gain()
+    budgeted = costs is not None and budget is not None
     while passes < max_passes:
         passes += 1
         improved = False
-        for pos in movable:
+        for i, pos in enumerate(movable):
+            if not dirty[i] and not budgeted and last_loss[i] > best_open + search.tol:
+                continue
             j = state.chosen[pos]
-            gain, k, rows_j, without = search.best_swap(j)
+            gain, k, rows_j, without, loss = search.best_swap(j)
+            dirty[i], last_loss[i] = False, loss
             if k >= 0 and gain > search.tol:
-                search.apply(pos, k, rows_j, without)
+                affected = search.apply(pos, k, rows_j, without)
+                del slot[j]
+                slot[k] = i
+                dirty[[slot[c] for c in search.touched_by(affected).tolist() if c in slot]] = True
+                best_open = search.best_open_gain()
                 swaps += 1
                 improved = True
         if not improved:

@@ -16,7 +16,13 @@ import numpy as np
 from scipy import sparse
 
 from geodata.errors import OptionError
-from planner.bounds import OnlineBound, lagrangian_bound, reduced_size, solve_mclp
+from planner.bounds import (
+    OnlineBound,
+    lagrangian_bound,
+    lagrangian_steps,
+    reduced_size,
+    solve_mclp,
+)
 from planner.coverage import CoverageProblem
 from planner.greedy import GreedyState, block_neighbours, lazy_greedy, pick
 from planner.localsearch import swap_search
@@ -32,8 +38,6 @@ AUTO_EXACT_NNZ = 60_000
 #: ... and up to this many too, when the Lagrangian bound leaves a gap above AUTO_EXACT_GAP.
 AUTO_EXACT_GAP_NNZ = 300_000
 AUTO_EXACT_GAP = 0.002
-#: Seconds of subgradient steps for the Lagrangian bound of each budget.
-LAGRANGE_SECONDS = 2.0
 #: A plan within this relative distance of its bound is called proven optimal.
 PROVEN_TOLERANCE = 1e-7
 
@@ -307,7 +311,8 @@ def optimise(
     )
     earlier = [
         _phase_bound(problem, state, float(b), e, int(budgets[t]), forced_idx, eligible, curve)
-        if problem.binary and costs is None else float(b)
+        if problem.binary and costs is None
+        else float(b)
         for t, (b, e) in enumerate(zip(online.bounds[:-1], actual_ends[:-1], strict=True))
     ]
     phase_bounds = tuple(
@@ -351,8 +356,13 @@ def _phase_bound(
         return online
     best = problem.best_quality(np.asarray(state.chosen[:end], dtype=np.int64))
     lagrange = lagrangian_bound(
-        problem, count=count, fixed=forced, eligible=eligible, lower=covered,
-        start=problem.weights * (1.0 - best), seconds=LAGRANGE_SECONDS / 2,
+        problem,
+        count=count,
+        fixed=forced,
+        eligible=eligible,
+        lower=covered,
+        start=problem.weights * (1.0 - best),
+        iterations=lagrangian_steps(problem.csc.nnz) // 2,
     )
     return min(online, lagrange)
 
@@ -534,8 +544,13 @@ def _worth_solving(ctx: _Context, before: GreedyState, state: GreedyState, count
         return False
     value = ctx.problem.value(state.best)
     bound = lagrangian_bound(
-        ctx.problem, count=count, fixed=before.chosen, eligible=ctx.eligible, lower=value,
-        start=ctx.problem.weights * (1.0 - state.best), seconds=LAGRANGE_SECONDS / 2,
+        ctx.problem,
+        count=count,
+        fixed=before.chosen,
+        eligible=ctx.eligible,
+        lower=value,
+        start=ctx.problem.weights * (1.0 - state.best),
+        iterations=lagrangian_steps(ctx.problem.csc.nnz) // 2,
     )
     return value < (1.0 - AUTO_EXACT_GAP) * bound
 
@@ -566,8 +581,12 @@ def _certificate(
     tol = PROVEN_TOLERANCE * max(covered, 1.0)
     if problem.binary and costs is None and bound - covered > tol:
         lagrange = lagrangian_bound(
-            problem, count=int(budgets[-1]), fixed=forced, eligible=eligible, lower=covered,
-            start=problem.weights * (1.0 - state.best), seconds=LAGRANGE_SECONDS,
+            problem,
+            count=int(budgets[-1]),
+            fixed=forced,
+            eligible=eligible,
+            lower=covered,
+            start=problem.weights * (1.0 - state.best),
         )
         if lagrange < bound:
             bound, method = lagrange, "lagrangian"

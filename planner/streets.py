@@ -73,7 +73,9 @@ def street_graph(segments: gpd.GeoDataFrame, *, snap_m: float = 0.5) -> nx.Graph
     for s in np.argsort(lengths, kind="stable")[::-1]:  # shortest added last, so it wins
         if u[s] != v[s]:
             graph.add_edge(int(u[s]), int(v[s]), length=float(lengths[s]), segment=int(s))
-    logger.info("street graph: %d nodes, %d edges", graph.number_of_nodes(), graph.number_of_edges())
+    logger.info(
+        "street graph: %d nodes, %d edges", graph.number_of_nodes(), graph.number_of_edges()
+    )
     return graph
 
 
