@@ -448,7 +448,7 @@ def _improve_phases(ctx: _Context, base: GreedyState, ends: Sequence[int]) -> Gr
 def _matches_greedy(
     problem: CoverageProblem, state: GreedyState, theirs: np.ndarray, ends: Sequence[int]
 ) -> bool:
-    """True when the plan covers at least what plain greedy (``theirs``) covers at every phase end."""
+    """True when the plan covers at least plain greedy's ``theirs`` at every phase end."""
     ours = _curve(problem, state)
     tol = 1e-9 * max(float(theirs[-1]), 1.0)
     for end in ends:
