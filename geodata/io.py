@@ -172,7 +172,7 @@ def _read_vector(path: Path, *, source: str, layer: str | int | None) -> gpd.Geo
     _check_layer_choice(names, layer=layer, source=source)
     try:
         with _warnings_logged(source):
-            return gpd.read_file(path, engine="pyogrio", layer=layer)
+            return gpd.read_file(path, engine="pyogrio", layer=layer, use_arrow=True)
     except (*_GDAL_ERRORS, OSError) as err:
         raise LayerError(
             source,
