@@ -4,12 +4,11 @@ A seeded synthetic city the size of Hong Kong (a 40 km x 27.5 km = 1,100 km² ar
 HK 1980 Grid, EPSG:2326): demand is a mixture of Gaussian hot spots of varied size
 and mass plus a uniform background, with gamma-distributed weights; candidate sites
 follow the demand (60 %, jittered) or are spread uniformly (40 %). Both layers are
-written as FlatGeobuf in EPSG:2326 (GeoParquet would need pyarrow, which camplan does
-not depend on).
+written as GeoParquet in EPSG:2326 (the format a GIS team would hand over at this size).
 
 It runs, as whole commands (the console script, timed from start to the last file)::
 
-    camplan plan --demand demand.fgb --weight weight --sites sites.fgb --site-id id \\
+    camplan plan --demand demand.parquet --weight weight --sites sites.parquet --site-id id \\
         --radius 100 --sets 7000 --phases 2000,2000,3000 --out DIR --overwrite
 
 with the default options, and the same with ``--no-local-search --no-exact`` as the
@@ -93,11 +92,11 @@ def synthetic_city(
 
 
 def write_inputs(folder: Path, n_demand: int, n_sites: int) -> tuple[Path, Path]:
-    """Write demand.fgb and sites.fgb once per size (reused by later runs)."""
+    """Write demand and sites as GeoParquet once per size (reused by later runs)."""
     import geopandas as gpd
 
-    demand_path = folder / f"demand_{n_demand}_{SEED}.fgb"
-    sites_path = folder / f"sites_{n_sites}_{n_demand}_{SEED}.fgb"
+    demand_path = folder / f"demand_{n_demand}_{SEED}.parquet"
+    sites_path = folder / f"sites_{n_sites}_{n_demand}_{SEED}.parquet"
     if demand_path.exists() and sites_path.exists():
         return demand_path, sites_path
     demand_xy, weights, site_xy = synthetic_city(n_demand, n_sites)
@@ -109,8 +108,8 @@ def write_inputs(folder: Path, n_demand: int, n_sites: int) -> tuple[Path, Path]
             {"id": np.arange(1, len(site_xy) + 1, dtype=np.int64)},
             geometry=gpd.points_from_xy(site_xy[:, 0], site_xy[:, 1]), crs=CRS)),
     ):
-        tmp = path.with_suffix(".tmp.fgb")
-        frame.to_file(tmp, driver="FlatGeobuf", engine="pyogrio", SPATIAL_INDEX="NO")
+        tmp = path.with_suffix(".tmp.parquet")
+        frame.to_parquet(tmp)
         tmp.replace(path)
     return demand_path, sites_path
 
@@ -132,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     common = ["--demand", demand, "--weight", "weight", "--sites", sites, "--site-id", "id",
               "--radius", f"{RADIUS_M:g}", "--sets", str(SETS), "--phases", PHASES]
     print(f"hk_scale: {args.demand:,} demand points x {args.sites:,} sites, "
-          f"{WIDTH * HEIGHT / 1e6:,.0f} km² (EPSG:2326, FlatGeobuf), r = {RADIUS_M:g} m, "
+          f"{WIDTH * HEIGHT / 1e6:,.0f} km² (EPSG:2326, GeoParquet), r = {RADIUS_M:g} m, "
           f"{SETS:,} sets in phases {PHASES}",
           flush=True)
 
