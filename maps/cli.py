@@ -308,7 +308,9 @@ def validate(files: Sequence[Path], crs: str | None, data_dir: Path | None) -> N
     for path in files:
         if path.suffix.lower() == ".toml":
             try:
-                problems += check_scenario(load_scenario(path, data_dir=data_dir))
+                found: list[str] = []
+                scenario = load_scenario(path, data_dir=data_dir, problems=found)
+                problems += found + check_scenario(scenario)
             except CamplanError as err:
                 problems.append(str(err))
         else:

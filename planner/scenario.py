@@ -162,8 +162,16 @@ def load_scenario(
     overrides: Mapping[str, Any] | None = None,
     *,
     data_dir: Path | None = None,
+    problems: list[str] | None = None,
 ) -> Scenario:
     """Read a scenario file (if any) and apply ``overrides`` (command-line options).
+
+    Parameters
+    ----------
+    problems
+        When given, unknown keys and wrong types are appended here (and skipped)
+        instead of raised, so that ``camplan validate`` reports them together
+        with every layer problem.
 
     Raises
     ------
@@ -182,19 +190,21 @@ def load_scenario(
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise ScenarioError(f"{path}: not a valid TOML file: {err}") from err
-        problems = []
+        found = []
         for key, value in raw.items():
             if key not in known:
                 hint = difflib.get_close_matches(key, known, n=1)
-                problems.append(f"unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)"
-                                                          if hint else ""))
+                found.append(f"unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)"
+                                                       if hint else ""))
                 continue
             try:
                 values[key] = _coerce(key, value, source)
             except ScenarioError as err:
-                problems.append(str(err).removeprefix(f"{source}: "))
-        if problems:
-            raise ScenarioError(f"{path}: " + "; ".join(problems))
+                found.append(str(err).removeprefix(f"{source}: "))
+        if found and problems is None:
+            raise ScenarioError(f"{path}: " + "; ".join(found))
+        if problems is not None:
+            problems.extend(f"{path}: {p}" for p in found)
         base = data_dir or path.parent
     elif data_dir is not None:
         base = data_dir

@@ -119,6 +119,7 @@ def test_broken_scenario_reports_every_problem_in_one_run(
     path.write_text("""
 radius = 80
 sets = 6
+phasez = [3, 3]
 crs = "EPSG:2326"
 districts = "districts.gpkg"
 district_name = "name"
@@ -139,7 +140,8 @@ from = "grid"
     err = capsys.readouterr().err
     assert code == 2
     for fragment in ("missing-land.gpkg", "file not found", "weight_missing", "'arson'",
-                     "negative", "duplicates", "needs a buildings layer"):
+                     "negative", "duplicates", "needs a buildings layer",
+                     "unknown key 'phasez' (did you mean 'phases'?)"):
         assert fragment in err, fragment
 
 
