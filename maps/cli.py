@@ -118,6 +118,10 @@ def _report(plan: Any, folder: Path, seconds: float) -> None:
              f"({cert.method} bound)" if cert.upper_bound > 0 else "")
     click.echo(f"Planned {plan.n_sets:,} camera sets: {plan.coverage_share:.1%} of the demand "
                f"weight covered, {proof}.")
+    asked = plan.parameters.get("sets")
+    if isinstance(asked, int) and plan.n_sets < asked and plan.parameters.get("budget") is None:
+        click.echo(f"  ({asked:,} asked: no further site adds any coverage, so "
+                   f"{asked - plan.n_sets:,} are not placed.)")
     for ph in plan.phases if len(plan.phases) > 1 else ():
         click.echo(f"  phase {ph.phase}: {ph.n_sets:,} sets, cumulative {ph.coverage_share:.1%}")
     click.echo(f"Wrote {folder} (map.html, sites.geojson, summary.json, report.md) "
