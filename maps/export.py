@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import datetime as dt
 import importlib.metadata
+import itertools
 import json
 import logging
 import math
@@ -171,9 +172,7 @@ def _round_array(values: np.ndarray, decimals: int = COORD_DECIMALS) -> np.ndarr
         scaled = values * scale
         out = np.round(scaled) / scale
         slack = np.maximum(1e-6, 8 * np.finfo(float).eps * np.abs(scaled))
-        unsure = (np.abs(scaled - np.floor(scaled) - 0.5) <= slack) | ~(
-            np.abs(scaled) < 2.0**52
-        )
+        unsure = (np.abs(scaled - np.floor(scaled) - 0.5) <= slack) | ~(np.abs(scaled) < 2.0**52)
     flat, source = out.reshape(-1), values.reshape(-1)
     for i in np.flatnonzero(unsure.reshape(-1)).tolist():
         flat[i] = round(float(source[i]), decimals)
@@ -184,7 +183,7 @@ def _nest(items: list[Any], offsets: Iterable[np.ndarray]) -> list[Any]:
     """Split a flat list by offset arrays, innermost first (as ``to_ragged_array`` gives)."""
     for offset in offsets:
         bounds = offset.tolist()
-        items = [items[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        items = [items[a:b] for a, b in itertools.pairwise(bounds)]
     return items
 
 
@@ -371,9 +370,7 @@ def write_geopackage(plan: Plan, path: str | Path) -> Path:
     path = Path(path)
     path.unlink(missing_ok=True)
     for name, frame in _gpkg_layers(plan).items():
-        pyogrio.write_dataframe(
-            _gpkg_frame(frame, plan.crs), path, layer=name, driver="GPKG", use_arrow=True
-        )
+        pyogrio.write_dataframe(_gpkg_frame(frame, plan.crs), path, layer=name, driver="GPKG")
     _fix_gpkg_timestamps(path)
     logger.debug("wrote %s", path)
     return path

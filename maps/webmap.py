@@ -42,6 +42,7 @@ import geopandas as gpd
 import numpy as np
 import offlinefolium as folium
 import pandas as pd
+import pyproj
 import shapely
 from branca.colormap import LinearColormap
 from branca.element import Element, Figure, MacroElement
@@ -184,8 +185,18 @@ def _feature_collection(
 
 def _bounds(layers: Sequence[gpd.GeoDataFrame | None]) -> list[list[float]] | None:
     """Return ``[[south, west], [north, east]]`` in EPSG:4326 over the given layers."""
-    boxes = [gdf.to_crs(WGS84).total_bounds for gdf in layers if gdf is not None and len(gdf)]
-    boxes = [b for b in boxes if np.isfinite(b).all()]
+    boxes = []
+    for gdf in layers:
+        if gdf is None or not len(gdf):
+            continue
+        # The bounds of every vertex reprojected: what ``to_crs(...).total_bounds`` gives,
+        # without building a reprojected copy of each geometry (1,000,000 demand points).
+        xy = shapely.get_coordinates(gdf.geometry.to_numpy())
+        lon, lat = _lonlat(xy[:, 0], xy[:, 1], gdf.crs)
+        keep = np.isfinite(lon) & np.isfinite(lat)
+        if keep.any():
+            lon, lat = lon[keep], lat[keep]
+            boxes.append([lon.min(), lat.min(), lon.max(), lat.max()])
     if not boxes:
         return None
     arr = np.array(boxes)
@@ -240,30 +251,59 @@ def _heat_points(demand: gpd.GeoDataFrame, *, max_points: int) -> np.ndarray:
     in the metric CRS (cells from 25 m, doubled until few enough) at the weighted centre
     of each cell.
     """
-    pts = demand[demand["weight"] > 0]
-    if pts.empty:
+    w = demand["weight"].to_numpy(dtype=float)
+    positive = w > 0
+    if not positive.any():
         return np.empty((0, 3))
-    x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
-    w = pts["weight"].to_numpy(dtype=float)
-    cell = 25.0
+    geoms = demand.geometry.to_numpy()[positive]
+    x, y, w = shapely.get_x(geoms), shapely.get_y(geoms), w[positive]
+    located = np.isfinite(x) & np.isfinite(y)
+    if not located.all():
+        x, y, w = x[located], y[located], w[located]
+    if not len(w):
+        return np.empty((0, 3))
+    n_points, cell = len(w), 25.0
     while len(w) > max_points:
-        keys = pd.DataFrame({"i": np.floor(x / cell), "j": np.floor(y / cell)})
-        grouped = (
-            pd.DataFrame({"wx": w * x, "wy": w * y, "w": w})
-            .groupby([keys["i"], keys["j"]], sort=True)
-            .sum()
-        )
-        if len(grouped) <= max_points:
-            w = grouped["w"].to_numpy()
-            x, y = grouped["wx"].to_numpy() / w, grouped["wy"].to_numpy() / w
-            logger.info("heat map: %d demand points summed on a %g m grid", len(pts), cell)
+        summed = _grid_sums(x, y, w, cell_m=cell, max_cells=max_points)
+        if summed is not None:
+            x, y, w = summed
+            logger.info("heat map: %d demand points summed on a %g m grid", n_points, cell)
             break
         cell *= 2
-    lonlat = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=demand.crs).to_crs(WGS84)
+    lon, lat = _lonlat(x, y, demand.crs)
     weight = np.round(w / w.max(), 4)
-    return np.column_stack(
-        [np.round(lonlat.y.to_numpy(), 5), np.round(lonlat.x.to_numpy(), 5), weight]
-    )
+    return np.column_stack([np.round(lat, 5), np.round(lon, 5), weight])
+
+
+def _grid_sums(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, *, cell_m: float, max_cells: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Weights summed on a square grid of ``cell_m`` metres, at each cell's weighted centre.
+
+    Cells come in (column, row) order; ``None`` when more than ``max_cells`` cells hold weight.
+    """
+    i, j = np.floor(x / cell_m), np.floor(y / cell_m)
+    i0, j0 = i.min(), j.min()
+    rows = j.max() - j0 + 1
+    if (i.max() - i0 + 1) * rows >= 2.0**62:  # too many cells for one int64 key
+        return None
+    key = (i - i0).astype(np.int64) * np.int64(rows) + (j - j0).astype(np.int64)
+    cells, inverse = np.unique(key, return_inverse=True)
+    if len(cells) > max_cells:
+        return None
+    total = np.bincount(inverse, weights=w, minlength=len(cells))
+    wx = np.bincount(inverse, weights=w * x, minlength=len(cells))
+    wy = np.bincount(inverse, weights=w * y, minlength=len(cells))
+    return wx / total, wy / total, total
+
+
+def _lonlat(x: np.ndarray, y: np.ndarray, crs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates in ``crs`` reprojected to EPSG:4326 longitude and latitude."""
+    if not len(x):
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    transformer = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
+    lon, lat = transformer.transform(x, y)
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
 
 def _add_heat(m: folium.Map, demand: gpd.GeoDataFrame, *, max_points: int) -> None:
@@ -340,12 +380,31 @@ def _phase_footprints(
     if len(fp) > max_footprints:
         logger.info("map: footprints of the first %d of %d sets only", max_footprints, len(fp))
         fp = fp.iloc[:max_footprints]
-    geoms = shapely.simplify(fp.geometry.to_numpy(), simplify_m, preserve_topology=True)
+    geoms = _simplify(fp.geometry.to_numpy(), simplify_m)
     phases = fp["phase"].to_numpy() if "phase" in fp else np.ones(len(fp), dtype=int)
     keys = np.unique(phases)
     unions = [shapely.union_all(geoms[phases == k]) for k in keys]
     dissolved = gpd.GeoDataFrame({"phase": keys}, geometry=unions, crs=footprints.crs)
     return _to_wgs84(dissolved)
+
+
+def _simplify(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Douglas-Peucker simplification that keeps each shape's topology.
+
+    Convex polygons (the disc footprints) take the plain algorithm, which keeps a
+    subset of their vertices and so cannot break them: the same result as the
+    topology-preserving algorithm, about ten times faster. Every other shape takes
+    the topology-preserving algorithm.
+    """
+    out = np.array(geoms, dtype=object)
+    polygon = (shapely.get_type_id(out) == shapely.GeometryType.POLYGON) & (
+        shapely.get_num_interior_rings(out) == 0
+    )
+    hull_area = shapely.area(shapely.convex_hull(out))
+    convex = polygon & (hull_area <= shapely.area(out) * (1 + 1e-9))
+    out[convex] = shapely.simplify(out[convex], tolerance_m, preserve_topology=False)
+    out[~convex] = shapely.simplify(out[~convex], tolerance_m, preserve_topology=True)
+    return out
 
 
 def _add_footprints(

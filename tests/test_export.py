@@ -323,3 +323,41 @@ def test_summary_sanitises_parameters(small_plan: Plan) -> None:
     summary = export.plan_summary(dataclasses.replace(small_plan, parameters=params))
     assert summary["parameters"] == {"radius_m": 150.0, "bad": None, "ids": [1, 2]}
     json.dumps(summary, allow_nan=False)
+
+
+# --------------------------------------------------------------------------- fast geometry path
+
+
+def test_round_array_is_pythons_round() -> None:
+    rng = np.random.default_rng(11)
+    ties = rng.integers(-1_800_000_000, 1_800_000_000, 20_000) / 1e7 + 0.5e-7
+    values = np.concatenate(
+        [rng.uniform(-180, 180, 50_000), ties, [0.0, -0.0, -2.5e-8, 0.15, 1e300, np.inf]]
+    )
+    rounded = export._round_array(values)
+    expected = [round(float(v), export.COORD_DECIMALS) for v in values]
+    assert rounded.tolist() == expected
+    assert np.signbit(rounded).tolist() == np.signbit(expected).tolist()
+
+
+def test_vectorised_geometry_json_matches_per_geometry() -> None:
+    ring = [(0.123456789, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.123456789, 0.0)]
+    hole = [(0.2, 0.2), (0.2, 0.4), (0.4, 0.4), (0.2, 0.2)]
+    geoms = np.array(
+        [
+            shapely.Point(1.23456789, -2.5),
+            None,
+            Polygon(ring, [hole]),
+            shapely.MultiPolygon([Polygon(ring), Polygon([(5, 5), (6, 5), (6, 6), (5, 5)])]),
+            shapely.LineString([(0, 0), (1.000000051, 2)]),
+            shapely.MultiPoint([(0, 0), (1, 1)]),
+            shapely.MultiLineString([[(0, 0), (1, 1)], [(2, 2), (3, 3)]]),
+            shapely.GeometryCollection([shapely.Point(1, 2), shapely.Point()]),
+            shapely.Point(1, 2, 3.123456789),
+            Polygon(),
+        ],
+        dtype=object,
+    )
+    expected = [export._geometry_json(g) for g in geoms]
+    assert export._geometries_json(geoms) == expected
+    assert export.dumps_json(export._geometries_json(geoms)) == export.dumps_json(expected)

@@ -10,11 +10,21 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import shape
+from shapely.geometry import Polygon, shape
 
-from maps.webmap import PHASE_COLOURS, plan_map, render_map, save_map
+from maps.webmap import (
+    PHASE_COLOURS,
+    _bounds,
+    _heat_points,
+    _simplify,
+    plan_map,
+    render_map,
+    save_map,
+)
 from planner.plan import Plan
 
 HOSTILE = "<script>alert(1)</script>"  # as in conftest.small_plan
@@ -228,3 +238,54 @@ def test_minimal_plan_renders(small_plan: Plan) -> None:
     assert "mount_type" not in features[0]["properties"]
     assert HOSTILE not in page
     assert "Existing cameras by owner" not in page
+
+
+def test_heat_grid_sums_match_a_groupby(small_plan: Plan) -> None:
+    rng = np.random.default_rng(3)
+    n = 5_000
+    xy = rng.normal(0, 400, (n, 2)) + np.array([412_500.0, 3_697_500.0])
+    demand = gpd.GeoDataFrame(
+        {"weight": rng.gamma(1.5, 1.0, n) * (rng.uniform(size=n) > 0.1)},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=small_plan.crs,
+    )
+    data = _heat_points(demand, max_points=400)
+    # the reference: the same sums with pandas, on the grid the map settled on
+    pts = demand[demand["weight"] > 0]
+    x, y, w = pts.geometry.x, pts.geometry.y, pts["weight"]
+    for cell in (25.0 * 2**k for k in range(10)):
+        keys = [np.floor(x / cell).to_numpy(), np.floor(y / cell).to_numpy()]
+        groups = pd.DataFrame({"wx": w * x, "wy": w * y, "w": w}).groupby(keys).sum()
+        if len(groups) <= 400:
+            break
+    assert len(data) == len(groups)
+    lonlat = gpd.GeoSeries(
+        gpd.points_from_xy(groups["wx"] / groups["w"], groups["wy"] / groups["w"]),
+        crs=small_plan.crs,
+    ).to_crs("EPSG:4326")
+    np.testing.assert_allclose(data[:, 0], lonlat.y.round(5), atol=1e-5)
+    np.testing.assert_allclose(data[:, 1], lonlat.x.round(5), atol=1e-5)
+    np.testing.assert_allclose(data[:, 2], (groups["w"] / groups["w"].max()).round(4), atol=1e-4)
+
+
+def test_bounds_are_the_reprojected_total_bounds(small_plan: Plan) -> None:
+    layers = [small_plan.sites, small_plan.districts, small_plan.demand, small_plan.existing]
+    boxes = np.array([gdf.to_crs("EPSG:4326").total_bounds for gdf in layers])
+    west, south = boxes[:, 0].min(), boxes[:, 1].min()
+    east, north = boxes[:, 2].max(), boxes[:, 3].max()
+    assert _bounds(layers) == [[south, west], [north, east]]
+    assert _bounds([None, small_plan.demand.iloc[:0]]) is None
+
+
+def test_simplify_as_topology_preserving() -> None:
+    disc = shapely.Point(0, 0).buffer(100)
+    # plain Douglas-Peucker would cut the hole open into a notch of the shell
+    shell = [(0, 0), (10, 0), (10, 10), (9, 10.9), (1, 10.9), (0, 10)]
+    holed = Polygon(shell, [[(2, 9), (8, 9), (8, 10.8), (2, 10.8), (2, 9)]])
+    geoms = np.array([disc, holed, None], dtype=object)
+    out = _simplify(geoms, 1.0)
+    expected = shapely.simplify(geoms, 1.0, preserve_topology=True)
+    assert shapely.equals_exact(out[:2], expected[:2], tolerance=0).all()
+    assert len(out[0].exterior.coords) < len(disc.exterior.coords)
+    assert len(out[1].interiors) == 1
+    assert out[2] is None
