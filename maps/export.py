@@ -347,6 +347,10 @@ def _gpkg_frame(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
     return frame
 
 
+#: Layers with more features than this are written without a spatial index.
+GPKG_INDEX_LIMIT = 200_000
+
+
 def write_geopackage(plan: Plan, path: str | Path) -> Path:
     """Write the plan's layers to one GeoPackage in the working metric CRS.
 
@@ -370,7 +374,12 @@ def write_geopackage(plan: Plan, path: str | Path) -> Path:
     path = Path(path)
     path.unlink(missing_ok=True)
     for name, frame in _gpkg_layers(plan).items():
-        pyogrio.write_dataframe(_gpkg_frame(frame, plan.crs), path, layer=name, driver="GPKG")
+        # GDAL builds the R-tree row by row: for a city's worth of demand points that is
+        # most of the write. Such a layer goes without one; QGIS and ogr2ogr build it
+        # on request (e.g. `ogrinfo plan.gpkg -sql "SELECT CreateSpatialIndex('demand', 'geom')"`).
+        index = "NO" if len(frame) > GPKG_INDEX_LIMIT else "YES"
+        pyogrio.write_dataframe(_gpkg_frame(frame, plan.crs), path, layer=name, driver="GPKG",
+                                SPATIAL_INDEX=index)
     _fix_gpkg_timestamps(path)
     logger.debug("wrote %s", path)
     return path
