@@ -38,6 +38,8 @@ AUTO_EXACT_NNZ = 60_000
 #: ... and up to this many too, when the Lagrangian bound leaves a gap above AUTO_EXACT_GAP.
 AUTO_EXACT_GAP_NNZ = 300_000
 AUTO_EXACT_GAP = 0.002
+#: Earlier phases get a Lagrangian bound up to this many coverage pairs (the whole plan always).
+PHASE_LAGRANGE_NNZ = 2_000_000
 #: A plan within this relative distance of its bound is called proven optimal.
 PROVEN_TOLERANCE = 1e-7
 
@@ -353,6 +355,8 @@ def _phase_bound(
     """The tighter of the online and the Lagrangian bound for an earlier phase's budget."""
     covered = float(curve[end])
     if online - covered <= PROVEN_TOLERANCE * max(covered, 1.0):
+        return online
+    if problem.csc.nnz > PHASE_LAGRANGE_NNZ:  # city scale: the online bound must do
         return online
     best = problem.best_quality(np.asarray(state.chosen[:end], dtype=np.int64))
     lagrange = lagrangian_bound(
