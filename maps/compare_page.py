@@ -10,19 +10,16 @@ matplotlib so that a name never turns into mathtext.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import io
 import itertools
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import jinja2
 import numpy as np
 import offlinefolium as folium
 from matplotlib.figure import Figure
@@ -30,7 +27,7 @@ from matplotlib.figure import Figure
 from maps import webmap
 from maps.compare import MARKER, Comparison, PlanRecord
 from maps.export import dumps_json, json_value
-from maps.report import Table, escape_markdown
+from maps.pages import PageSection, Table, render_html, render_markdown
 
 __all__ = [
     "comparison_map",
@@ -84,19 +81,6 @@ def _plot_text(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- content
-
-
-@dataclass(frozen=True)
-class PageSection:
-    """A heading, paragraphs of plain text, tables, an image file and notes."""
-
-    heading: str
-    paragraphs: tuple[str, ...] = ()
-    tables: tuple[Table, ...] = ()
-    image: str | None = None
-    link: tuple[str, str] | None = None
-    """``(text, file name)`` of a file beside the page (never an external address)."""
-    notes: tuple[str, ...] = ()
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
@@ -338,81 +322,17 @@ def comparison_map(cmp: Comparison, *, tiles: str | None = "OpenStreetMap") -> f
 # --------------------------------------------------------------------------- documents
 
 
-def _markdown_table(table: Table) -> list[str]:
-    def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(escape_markdown(c) for c in cells) + " |"
-
-    return [line(table.headers), "|" + "---|" * len(table.headers), *map(line, table.rows)]
-
-
-def render_markdown(cmp: Comparison, sections: Sequence[PageSection]) -> str:
-    """The comparison as Markdown; images and the map are linked beside it."""
-    lines = [f"# {escape_markdown(page_title(cmp))}", ""]
-    for s in sections:
-        lines += [f"## {escape_markdown(s.heading)}", ""]
-        for paragraph in s.paragraphs:
-            lines += [escape_markdown(paragraph), ""]
-        if s.image:
-            lines += [f"![{escape_markdown(s.heading)}]({s.image})", ""]
-        for table in s.tables:
-            lines += [*_markdown_table(table), ""]
-        if s.link:
-            lines += [f"[{escape_markdown(s.link[0])}]({s.link[1]})", ""]
-        for note in s.notes:
-            lines += [escape_markdown(note), ""]
-    return "\n".join(lines).rstrip("\n") + "\n"
-
-
-_HTML = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy"
- content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }}</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 80rem; margin: 2rem auto;
-       padding: 0 1rem; color: #222; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
+_HTML = """{% extends "page.html" %}
+{% set width = "80rem" %}
+{% block table_style -%}
 table { border-collapse: collapse; font-size: 0.9rem; margin: 0.5rem 0 1rem 0; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; }
 td { font-variant-numeric: tabular-nums; }
-th { background: #f2f2f2; } tr:nth-child(even) td { background: #fafafa; }
-img { max-width: 100%; } .note { color: #555; font-size: 0.85rem; }
-</style>
-</head>
-<body>
-<h1>{{ title }}</h1>
-{% for s in sections %}
-<section>
-<h2>{{ s.heading }}</h2>
-{% for p in s.paragraphs %}<p>{{ p }}</p>
-{% endfor %}{% if s.image %}<img alt="{{ s.heading }}"
- src="data:image/png;base64,{{ images[s.image] }}">
-{% endif %}{% for t in s.tables %}<table>
-<thead><tr>{% for h in t.headers %}<th>{{ h }}</th>{% endfor %}</tr></thead>
-<tbody>
-{% for row in t.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>
-{% endfor %}</tbody>
-</table>
-{% endfor %}{% if s.link %}<p><a href="{{ s.link[1] }}">{{ s.link[0] }}</a> (beside this page)</p>
-{% endif %}{% for n in s.notes %}<p class="note">{{ n }}</p>
-{% endfor %}</section>
-{% endfor %}
-</body>
-</html>
+{%- endblock %}
+{% block image %}<img alt="{{ s.heading }}"
+ src="data:image/png;base64,{{ images[s.image] }}">{% endblock %}
 """
-
-
-def render_html(
-    cmp: Comparison, sections: Sequence[PageSection], *, images: dict[str, bytes]
-) -> str:
-    """The comparison as one self-contained HTML page, the PNGs embedded as data URIs."""
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    encoded = {name: base64.b64encode(data).decode("ascii") for name, data in images.items()}
-    return env.from_string(_HTML).render(title=page_title(cmp), sections=sections,
-                                         images=encoded)
+"""The comparison page's look on the shared page shell (:mod:`maps.pages`)."""
 
 
 def comparison_summary(cmp: Comparison) -> dict[str, Any]:
@@ -460,8 +380,9 @@ def write_comparison(
     sections = comparison_sections(cmp)
     files = {
         **images,
-        "compare.md": render_markdown(cmp, sections).encode("utf-8"),
-        "compare.html": render_html(cmp, sections, images=images).encode("utf-8"),
+        "compare.md": render_markdown(page_title(cmp), sections).encode("utf-8"),
+        "compare.html": render_html(_HTML, title=page_title(cmp), sections=sections,
+                                    images=images).encode("utf-8"),
         MARKER: dumps_json(comparison_summary(cmp), indent=2).encode("utf-8"),
     }
     if interactive_map:

@@ -310,8 +310,12 @@ def write_geojson(obj: Mapping[str, Any], path: str | Path) -> Path:
     Path
         ``path``.
     """
-    path = Path(path)
-    path.write_bytes(dumps_json(obj).encode("utf-8"))
+    return _write_json(obj, Path(path))
+
+
+def _write_json(obj: Any, path: Path, *, indent: int | None = None) -> Path:
+    """Write :func:`dumps_json` of ``obj`` as UTF-8."""
+    path.write_bytes(dumps_json(obj, indent=indent).encode("utf-8"))
     logger.debug("wrote %s", path)
     return path
 
@@ -608,7 +612,4 @@ def write_summary(plan: Plan, path: str | Path) -> Path:
     Path
         ``path``.
     """
-    path = Path(path)
-    path.write_bytes(dumps_json(plan_summary(plan), indent=2).encode("utf-8"))
-    logger.debug("wrote %s", path)
-    return path
+    return _write_json(plan_summary(plan), Path(path), indent=2)

@@ -8,21 +8,18 @@ autoescape in HTML and by :func:`escape_markdown` in Markdown.
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import logging
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 from matplotlib.figure import Figure
 
 from maps.export import SITE_COLUMNS, format_cell, json_value
+from maps.pages import PageSection, Table, escape_markdown, render_html, render_markdown
 from planner.plan import Plan
 
 __all__ = ["coverage_curve_png", "escape_markdown", "render_curve", "write_report"]
@@ -31,8 +28,6 @@ logger = logging.getLogger(__name__)
 
 TOP_SITES = 20
 PNG_NAME = "coverage.png"
-_MARKDOWN_SPECIAL = "\\`*_[]|~#!"
-_MARKDOWN_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 # --------------------------------------------------------------------------- the curve
@@ -120,25 +115,6 @@ def coverage_curve_png(plan: Plan, path: str | Path, *, dpi: int = 100) -> Path:
 # --------------------------------------------------------------------------- the content
 
 
-@dataclass(frozen=True)
-class Table:
-    """A table of plain-text cells (escaped only when rendered)."""
-
-    headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-
-
-@dataclass(frozen=True)
-class Section:
-    """A heading, its paragraphs of plain text, and optionally a table and the curve."""
-
-    heading: str
-    paragraphs: tuple[str, ...] = ()
-    table: Table | None = None
-    figure: bool = False
-    notes: tuple[str, ...] = ()
-
-
 def _pct(value: float) -> str:
     """A share 0..1 as a percentage with two decimals; a dash when not a number."""
     return f"{value * 100:.2f} %" if math.isfinite(value) else "–"
@@ -166,7 +142,7 @@ def _share(weight: float, total: float) -> str:
     return _pct(weight / total) if total > 0 else "–"
 
 
-def _summary_section(plan: Plan) -> Section:
+def _summary_section(plan: Plan) -> PageSection:
     """The plan in a few sentences."""
     cert = plan.certificate
     best = plan.covered_weight / cert.upper_bound if cert.upper_bound > 0 else 1.0
@@ -186,10 +162,10 @@ def _summary_section(plan: Plan) -> Section:
         f"at least {_pct(best)} of the best possible ({proof})."
     )
     paragraphs = (covered, existing, bound)
-    return Section("Summary", paragraphs)
+    return PageSection("Summary", paragraphs)
 
 
-def _phase_section(plan: Plan) -> Section:
+def _phase_section(plan: Plan) -> PageSection:
     """Coverage after each phase, against plain greedy and the bound."""
     total = plan.total_weight
     rows = tuple(
@@ -204,10 +180,10 @@ def _phase_section(plan: Plan) -> Section:
         for p in plan.phases
     )
     headers = ("Phase", "Sets", "Cumulative sets", "Covered share", "Plain greedy share", "Bound")
-    return Section("Phases", table=Table(headers, rows))
+    return PageSection("Phases", tables=(Table(headers, rows),))
 
 
-def _owner_section(plan: Plan) -> Section | None:
+def _owner_section(plan: Plan) -> PageSection | None:
     """What each owner's existing cameras cover on their own."""
     if not plan.owners:
         return None
@@ -224,10 +200,10 @@ def _owner_section(plan: Plan) -> Section | None:
     )
     notes = ("Owners' cameras may watch the same places, so rows need not add up.",)
     table = Table(("Owner", "Covered weight", "Covered share"), tuple(rows))
-    return Section("Existing cameras by owner", table=table, notes=notes)
+    return PageSection("Existing cameras by owner", tables=(table,), notes=notes)
 
 
-def _district_section(plan: Plan) -> Section | None:
+def _district_section(plan: Plan) -> PageSection | None:
     """Per-district coverage."""
     if plan.districts is None:
         return None
@@ -252,10 +228,10 @@ def _district_section(plan: Plan) -> Section | None:
         )
         for row in plan.districts.drop(columns=plan.districts.geometry.name).to_dict("records")
     )
-    return Section("Districts", table=Table(headers, rows))
+    return PageSection("Districts", tables=(Table(headers, rows),))
 
 
-def _sites_section(plan: Plan) -> Section:
+def _sites_section(plan: Plan) -> PageSection:
     """The first sets by rank, with their own attributes."""
     sites = plan.sites.sort_values("rank").head(TOP_SITES)
     attrs = [c for c in sites.columns if c not in SITE_COLUMNS and c != sites.geometry.name]
@@ -272,19 +248,19 @@ def _sites_section(plan: Plan) -> Section:
         for row in sites.to_dict("records")
     )
     heading = f"Top {min(TOP_SITES, len(sites))} sites"
-    return Section(heading, table=Table(headers, rows))
+    return PageSection(heading, tables=(Table(headers, rows),))
 
 
-def _mapping_section(heading: str, items: dict[str, Any], key: str) -> Section:
+def _mapping_section(heading: str, items: dict[str, Any], key: str) -> PageSection:
     """A two-column table of keys and JSON values."""
     rows = tuple(
         (str(k), v if isinstance(v, str) else json.dumps(json_value(v), ensure_ascii=False))
         for k, v in items.items()
     )
-    return Section(heading, table=Table((key, "Value"), rows))
+    return PageSection(heading, tables=(Table((key, "Value"), rows),))
 
 
-def report_sections(plan: Plan) -> list[Section]:
+def report_sections(plan: Plan) -> list[PageSection]:
     """Every section of the report, in order.
 
     Parameters
@@ -294,12 +270,12 @@ def report_sections(plan: Plan) -> list[Section]:
 
     Returns
     -------
-    list of Section
+    list of maps.pages.PageSection
         Plain text; renderers escape it.
     """
-    sections: list[Section | None] = [
+    sections: list[PageSection | None] = [
         _summary_section(plan),
-        Section("Coverage curve", figure=True),
+        PageSection("Coverage curve", image=PNG_NAME),
         _phase_section(plan),
         _owner_section(plan),
         _district_section(plan),
@@ -310,108 +286,18 @@ def report_sections(plan: Plan) -> list[Section]:
     return [s for s in sections if s is not None]
 
 
-# --------------------------------------------------------------------------- Markdown
-
-
-def escape_markdown(text: str) -> str:
-    """Escape text so that Markdown renders it literally, also inside a table cell.
-
-    ``&``, ``<`` and ``>`` become entities (so no HTML tag survives), Markdown
-    punctuation is backslash-escaped and line breaks become spaces.
-
-    Parameters
-    ----------
-    text
-        Any text from the inputs.
-
-    Returns
-    -------
-    str
-        The escaped text.
-    """
-    out = []
-    for char in str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " "):
-        if char in _MARKDOWN_ENTITIES:
-            out.append(_MARKDOWN_ENTITIES[char])
-        elif char in _MARKDOWN_SPECIAL:
-            out.append("\\" + char)
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def _markdown_table(table: Table) -> list[str]:
-    """A GitHub-flavoured Markdown table."""
-
-    def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(escape_markdown(c) for c in cells) + " |"
-
-    return [line(table.headers), "|" + "---|" * len(table.headers), *map(line, table.rows)]
-
-
-def render_markdown(plan: Plan, sections: Sequence[Section], *, image: str = PNG_NAME) -> str:
-    """The report as Markdown, the curve linked as ``image``."""
-    lines = [f"# {escape_markdown(plan.title)}", ""]
-    for section in sections:
-        lines += [f"## {escape_markdown(section.heading)}", ""]
-        for paragraph in section.paragraphs:
-            lines += [escape_markdown(paragraph), ""]
-        if section.figure:
-            lines += [f"![Coverage curve]({image})", ""]
-        if section.table is not None:
-            lines += [*_markdown_table(section.table), ""]
-        for note in section.notes:
-            lines += [escape_markdown(note), ""]
-    return "\n".join(lines).rstrip("\n") + "\n"
-
-
 # --------------------------------------------------------------------------- HTML
 
-_HTML = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy"
- content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }}</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto;
-       padding: 0 1rem; color: #222; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
+_HTML = """{% extends "page.html" %}
+{% set width = "72rem" %}
+{% block table_style -%}
 table { border-collapse: collapse; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; }
-th { background: #f2f2f2; } tr:nth-child(even) td { background: #fafafa; }
-img { max-width: 100%; } .note { color: #555; font-size: 0.85rem; }
-</style>
-</head>
-<body>
-<h1>{{ title }}</h1>
-{% for s in sections %}
-<section>
-<h2>{{ s.heading }}</h2>
-{% for p in s.paragraphs %}<p>{{ p }}</p>
-{% endfor %}{% if s.figure %}<img alt="Coverage curve" src="data:image/png;base64,{{ png }}">
-{% endif %}{% if s.table %}<table>
-<thead><tr>{% for h in s.table.headers %}<th>{{ h }}</th>{% endfor %}</tr></thead>
-<tbody>
-{% for row in s.table.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>
-{% endfor %}</tbody>
-</table>
-{% endif %}{% for n in s.notes %}<p class="note">{{ n }}</p>
-{% endfor %}</section>
-{% endfor %}
-</body>
-</html>
+{%- endblock %}
+{% block image %}<img alt="{{ s.heading }}" src="data:image/png;base64,{{ images[s.image] }}">
+{%- endblock %}
 """
-
-
-def render_html(plan: Plan, sections: Sequence[Section], *, png: bytes) -> str:
-    """The report as one self-contained HTML page, the curve embedded as a data URI."""
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    template = env.from_string(_HTML)
-    encoded = base64.b64encode(png).decode("ascii")
-    return template.render(title=plan.title, sections=sections, png=encoded)
+"""The report's look on the shared page shell (:mod:`maps.pages`)."""
 
 
 def write_report(plan: Plan, out_dir: str | Path) -> list[Path]:
@@ -434,7 +320,8 @@ def write_report(plan: Plan, out_dir: str | Path) -> list[Path]:
     sections = report_sections(plan)
     paths = [out_dir / PNG_NAME, out_dir / "report.md", out_dir / "report.html"]
     paths[0].write_bytes(png)
-    paths[1].write_bytes(render_markdown(plan, sections).encode("utf-8"))
-    paths[2].write_bytes(render_html(plan, sections, png=png).encode("utf-8"))
+    html = render_html(_HTML, title=plan.title, sections=sections, images={PNG_NAME: png})
+    paths[1].write_bytes(render_markdown(plan.title, sections).encode("utf-8"))
+    paths[2].write_bytes(html.encode("utf-8"))
     logger.debug("wrote %s", ", ".join(str(p) for p in paths))
     return paths

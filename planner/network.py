@@ -27,7 +27,7 @@ from shapely.ops import substring
 
 from geodata.errors import OptionError
 from planner.coverage import DecayBands, _quality
-from planner.streets import street_segments
+from planner.streets import segment_graph, segment_nodes, street_segments
 
 __all__ = ["NetworkModel", "StreetNetwork", "network_distances"]
 
@@ -49,7 +49,8 @@ class StreetNetwork:
     length
         Length of each segment, metres.
     graph
-        ``networkx.Graph``; edge attribute ``length``; of parallel segments the shortest.
+        ``networkx.Graph`` from :func:`planner.streets.segment_graph`; edge
+        attribute ``length``; of parallel segments the shortest.
     """
 
     lines: np.ndarray
@@ -64,18 +65,9 @@ class StreetNetwork:
         """Node the street lines where they meet; build the graph (ends snapped to ``snap_m``)."""
         segments = street_segments(streets)
         lines = np.asarray(segments.geometry.array)
-        a = shapely.get_coordinates(shapely.get_point(lines, 0))
-        b = shapely.get_coordinates(shapely.get_point(lines, -1))
-        keys = np.round(np.vstack([a, b]) / snap_m).astype(np.int64)
-        _, inverse = np.unique(keys, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
-        u, v = inverse[: len(a)], inverse[len(a):]
+        u, v, xy = segment_nodes(lines, snap_m=snap_m)
         length = shapely.length(lines)
-        graph = nx.Graph()
-        graph.add_nodes_from(range(int(inverse.max()) + 1))
-        for s in np.argsort(length, kind="stable")[::-1]:  # shortest added last, so it wins
-            if u[s] != v[s]:
-                graph.add_edge(int(u[s]), int(v[s]), length=float(length[s]))
+        graph = segment_graph(u, v, xy, length)
         return cls(lines=lines, u=u, v=v, length=length, graph=graph,
                    tree=shapely.STRtree(lines))
 

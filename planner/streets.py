@@ -20,6 +20,8 @@ __all__ = [
     "edge_betweenness",
     "intersections",
     "points_along_streets",
+    "segment_graph",
+    "segment_nodes",
     "street_graph",
     "street_segments",
 ]
@@ -53,26 +55,58 @@ def _canonical_lines(parts: np.ndarray) -> np.ndarray:
     return parts[order]
 
 
+def segment_nodes(
+    lines: np.ndarray, *, snap_m: float = 0.5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Graph nodes at the ends of street segments, ends within ``snap_m`` metres merged.
+
+    Parameters
+    ----------
+    lines
+        One LineString per segment, in a projected CRS (metres).
+    snap_m
+        Grid on which ends are snapped, metres.
+
+    Returns
+    -------
+    u, v, xy
+        Node of each segment's start and end, and the snapped ``x, y`` of
+        every node (nodes numbered in coordinate order).
+    """
+    a = shapely.get_coordinates(shapely.get_point(lines, 0))
+    b = shapely.get_coordinates(shapely.get_point(lines, -1))
+    ends = np.round(np.vstack([a, b]) / snap_m).astype(np.int64)
+    keys, inverse = np.unique(ends, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    return inverse[: len(a)], inverse[len(a) :], keys * snap_m
+
+
+def segment_graph(
+    u: np.ndarray, v: np.ndarray, xy: np.ndarray, lengths: np.ndarray
+) -> nx.Graph:
+    """An undirected graph on :func:`segment_nodes`, one edge per segment.
+
+    Node attributes ``x, y``; edge attributes ``length`` (metres) and ``segment``
+    (the segment's position). Of parallel segments between two nodes the
+    shortest is kept; segments whose ends meet (loops) are left out.
+    """
+    graph = nx.Graph()
+    for i, (x, y) in enumerate(xy):
+        graph.add_node(i, x=float(x), y=float(y))
+    for s in np.argsort(lengths, kind="stable")[::-1]:  # shortest added last, so it wins
+        if u[s] != v[s]:
+            graph.add_edge(int(u[s]), int(v[s]), length=float(lengths[s]), segment=int(s))
+    return graph
+
+
 def street_graph(segments: gpd.GeoDataFrame, *, snap_m: float = 0.5) -> nx.Graph:
     """An undirected graph: nodes at segment ends (snapped to ``snap_m``), edges with length.
 
     Node attributes ``x, y``; edge attributes ``length`` (metres) and ``segment``
     (row of ``segments``). Of parallel segments between two nodes the shortest is kept.
     """
-    geoms = segments.geometry.array
-    a = shapely.get_coordinates(shapely.get_point(geoms, 0))
-    b = shapely.get_coordinates(shapely.get_point(geoms, -1))
-    ends = np.round(np.vstack([a, b]) / snap_m).astype(np.int64)
-    keys, inverse = np.unique(ends, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    u, v = inverse[: len(a)], inverse[len(a) :]
-    graph = nx.Graph()
-    for i, (x, y) in enumerate(keys * snap_m):
-        graph.add_node(i, x=float(x), y=float(y))
-    lengths = segments["length_m"].to_numpy()
-    for s in np.argsort(lengths, kind="stable")[::-1]:  # shortest added last, so it wins
-        if u[s] != v[s]:
-            graph.add_edge(int(u[s]), int(v[s]), length=float(lengths[s]), segment=int(s))
+    u, v, xy = segment_nodes(np.asarray(segments.geometry.array), snap_m=snap_m)
+    graph = segment_graph(u, v, xy, segments["length_m"].to_numpy())
     logger.info(
         "street graph: %d nodes, %d edges", graph.number_of_nodes(), graph.number_of_edges()
     )
