@@ -282,7 +282,9 @@ def optimise(
         if base is None:  # greedy stopped before this phase: nothing left to improve
             state = plain
             break
-        state = _improve_phases(context, base, ends[first - 1 :])
+        state = _improve_phases(
+            context, base, ends[first - 1 :], greedy_end=snapshots.get(ends[first - 1])
+        )
         if _matches_greedy(problem, state, greedy_curve, ends):
             break
         logger.info("improving from phase %d fell below plain greedy; retrying", first)
@@ -409,19 +411,32 @@ class _Context:
     progress: Progress | None
 
 
-def _improve_phases(ctx: _Context, base: GreedyState, ends: Sequence[int]) -> GreedyState:
-    """From ``base``, each phase: greedy to its end, swaps, exact solving, ranking."""
+def _improve_phases(
+    ctx: _Context,
+    base: GreedyState,
+    ends: Sequence[int],
+    *,
+    greedy_end: GreedyState | None = None,
+) -> GreedyState:
+    """From ``base``, each phase: greedy to its end, swaps, exact solving, ranking.
+
+    ``greedy_end`` is plain greedy's state at the first phase's end, when plain greedy
+    ran on from ``base``: greedy is deterministic, so it stands in for re-running it.
+    """
     state = base.copy()
     for t, end in enumerate(ends):
         before = state.copy()
-        lazy_greedy(
-            ctx.problem,
-            state,
-            count=end - len(state.chosen),
-            costs=ctx.costs,
-            budget=ctx.budget,
-            conflicts=ctx.conflicts,
-        )
+        if t == 0 and greedy_end is not None:
+            state = greedy_end.copy()
+        else:
+            lazy_greedy(
+                ctx.problem,
+                state,
+                count=end - len(state.chosen),
+                costs=ctx.costs,
+                budget=ctx.budget,
+                conflicts=ctx.conflicts,
+            )
         movable = list(range(len(before.chosen), len(state.chosen)))
         t1 = time.perf_counter()
         if ctx.local_search and movable:
