@@ -256,6 +256,10 @@ def _heat_points(demand: gpd.GeoDataFrame, *, max_points: int) -> np.ndarray:
     if not positive.any():
         return np.empty((0, 3))
     geoms = demand.geometry.to_numpy()[positive]
+    areal = shapely.get_type_id(geoms) != 0  # polygon demand: heat at an interior point
+    if areal.any():
+        geoms = geoms.copy()
+        geoms[areal] = shapely.point_on_surface(geoms[areal])
     x, y, w = shapely.get_x(geoms), shapely.get_y(geoms), w[positive]
     located = np.isfinite(x) & np.isfinite(y)
     if not located.all():

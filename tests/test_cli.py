@@ -206,3 +206,33 @@ def test_validate_reports_every_bad_file(
     err = capsys.readouterr().err
     assert "empty.geojson" in err
     assert "broken.geojson" in err
+
+
+def test_plan_with_polygon_demand_draws_its_heat(tmp_path: Path) -> None:
+    from shapely.geometry import box
+
+    x0, y0 = 412_000.0, 3_697_000.0
+    cells = gpd.GeoDataFrame(
+        {"people": [5.0, 1.0, 2.0]},
+        geometry=[box(x0 + 100 * i, y0, x0 + 100 * i + 100, y0 + 100) for i in range(3)],
+        crs=CRS,
+    )
+    poles = gpd.GeoDataFrame(
+        {"pole": ["A", "B"]}, geometry=[Point(x0 + 50, y0 + 50), Point(x0 + 250, y0 + 50)],
+        crs=CRS,
+    )
+    cells.to_file(tmp_path / "cells.gpkg")
+    poles.to_file(tmp_path / "poles.gpkg")
+    out = tmp_path / "plan"
+    args = ["plan", "--demand", str(tmp_path / "cells.gpkg"), "--weight", "people",
+            "--sites", str(tmp_path / "poles.gpkg"), "--site-id", "pole", "--radius", "60",
+            "--sets", "1", "--out", str(out)]
+    assert main(args) == 0
+    from maps.webmap import _heat_points
+
+    heat = _heat_points(cells.rename(columns={"people": "weight"}), max_points=100)
+    assert heat[:, 2].tolist() == [1.0, 0.2, 0.4]  # one heat point per cell, normalised
+    assert np.all(np.isfinite(heat))
+    assert (out / "map.html").stat().st_size > 0
+    sites = json.loads((out / "sites.geojson").read_text())
+    assert [f["properties"]["site_id"] for f in sites["features"]] == ["A"]
