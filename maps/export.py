@@ -382,8 +382,10 @@ def write_geopackage(plan: Plan, path: str | Path) -> Path:
         # most of the write. Such a layer goes without one; QGIS and ogr2ogr build it
         # on request (e.g. `ogrinfo plan.gpkg -sql "SELECT CreateSpatialIndex('demand', 'geom')"`).
         index = "NO" if len(frame) > GPKG_INDEX_LIMIT else "YES"
+        # GeoPackage 1.2: what GDAL 3.x, QGIS and ArcGIS of the last years all read
+        # without a "partially supported" warning (newer GDAL would write 1.4).
         pyogrio.write_dataframe(_gpkg_frame(frame, plan.crs), path, layer=name, driver="GPKG",
-                                SPATIAL_INDEX=index)
+                                SPATIAL_INDEX=index, dataset_options={"VERSION": "1.2"})
     _fix_gpkg_timestamps(path)
     logger.debug("wrote %s", path)
     return path

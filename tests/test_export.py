@@ -236,7 +236,9 @@ def test_geopackage_opens_with_ogrinfo(small_plan: Plan, tmp_path: Path) -> None
     path = export.write_geopackage(small_plan, tmp_path / "plan.gpkg")
     out = subprocess.run([ogrinfo, "-ro", "-so", str(path)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert "sites (Point)" in out.stdout
+    for layer in ("sites (Point)", "footprints (Polygon)", "demand (Point)", "districts (Polygon)"):
+        assert layer in out.stdout
+    assert "Warning" not in out.stderr  # e.g. "GeoPackage ... may only be partially supported"
 
 
 def test_object_columns_are_stored_as_text(small_plan: Plan, tmp_path: Path) -> None:
