@@ -70,6 +70,7 @@ def _int_list(option: str) -> Callable[[click.Context, click.Parameter, str | No
                 f"expected whole numbers separated by commas (e.g. 2000,2000), got {value!r}",
                 param_hint=option,
             ) from None
+
     return parse
 
 
@@ -91,11 +92,6 @@ def _ids(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
 
 
-def _positive(option: str, value: float | None) -> None:
-    if value is not None and not (value > 0 and value != float("inf")):
-        raise OptionError(option, f"must be a positive number, got {value:g}")
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="camplan", prog_name="camplan")
 @click.option("-v", "--verbose", count=True, help="Log what happens (-vv for debug detail).")
@@ -113,29 +109,48 @@ def _write(plan: Any, out: Path, overwrite: bool) -> Path:
 
 def _report(plan: Any, folder: Path, seconds: float) -> None:
     cert = plan.certificate
-    proof = ("proven optimal" if cert.proven_optimal else
-             f"at least {plan.covered_weight / cert.upper_bound:.2%} of the best possible "
-             f"({cert.method} bound)" if cert.upper_bound > 0 else "")
-    click.echo(f"Planned {plan.n_sets:,} camera sets: {plan.coverage_share:.1%} of the demand "
-               f"weight covered, {proof}.")
+    proof = (
+        "proven optimal"
+        if cert.proven_optimal
+        else f"at least {plan.covered_weight / cert.upper_bound:.2%} of the best possible "
+        f"({cert.method} bound)"
+        if cert.upper_bound > 0
+        else ""
+    )
+    click.echo(
+        f"Planned {plan.n_sets:,} camera sets: {plan.coverage_share:.1%} of the demand "
+        f"weight covered, {proof}."
+    )
     asked = plan.parameters.get("sets")
     if isinstance(asked, int) and plan.n_sets < asked and plan.parameters.get("budget") is None:
-        click.echo(f"  ({asked:,} asked: no further site adds any coverage, so "
-                   f"{asked - plan.n_sets:,} are not placed.)")
+        click.echo(
+            f"  ({asked:,} asked: no further site adds any coverage, so "
+            f"{asked - plan.n_sets:,} are not placed.)"
+        )
     for ph in plan.phases if len(plan.phases) > 1 else ():
         click.echo(f"  phase {ph.phase}: {ph.n_sets:,} sets, cumulative {ph.coverage_share:.1%}")
-    click.echo(f"Wrote {folder} (map.html, sites.geojson, summary.json, report.md) "
-               f"in {seconds:.1f} s.")
+    click.echo(
+        f"Wrote {folder} (map.html, sites.geojson, summary.json, report.md) in {seconds:.1f} s."
+    )
 
 
 @cli.command()
-@click.option("--out", type=click.Path(path_type=Path), default=Path("out/demo"),
-              show_default=True, help="Output folder.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("out/demo"),
+    show_default=True,
+    help="Output folder.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
-@click.option("--city", type=click.Choice(["mesa", "helsinki"]), default="mesa",
-              show_default=True,
-              help="mesa: streets and crime (disc coverage); helsinki: OpenStreetMap extract "
-                   "with line-of-sight coverage cut by buildings.")
+@click.option(
+    "--city",
+    type=click.Choice(["mesa", "helsinki"]),
+    default="mesa",
+    show_default=True,
+    help="mesa: streets and crime (disc coverage); helsinki: OpenStreetMap extract "
+    "with line-of-sight coverage cut by buildings.",
+)
 def demo(out: Path, overwrite: bool, city: str) -> None:
     """Plan a bundled sample city end to end (Mesa, Arizona, or Helsinki)."""
     from planner.api import plan_sites
@@ -145,14 +160,29 @@ def demo(out: Path, overwrite: bool, city: str) -> None:
         from planner.helsinki import helsinki_inputs
 
         h = helsinki_inputs()
-        plan = plan_sites(h.demand, h.sites, h.options, site_id="site_id", inputs=h.inputs,
-                          coverage=h.coverage, title=h.title, extra_parameters=h.parameters)
+        plan = plan_sites(
+            h.demand,
+            h.sites,
+            h.options,
+            site_id="site_id",
+            inputs=h.inputs,
+            coverage=h.coverage,
+            title=h.title,
+            extra_parameters=h.parameters,
+        )
     else:
         from planner.demo import mesa_inputs
 
         d = mesa_inputs()
-        plan = plan_sites(d.demand, d.sites, d.options, site_id="site_id", inputs=d.inputs,
-                          title=d.title, extra_parameters=d.parameters)
+        plan = plan_sites(
+            d.demand,
+            d.sites,
+            d.options,
+            site_id="site_id",
+            inputs=d.inputs,
+            title=d.title,
+            extra_parameters=d.parameters,
+        )
     folder = _write(plan, out, overwrite)
     _report(plan, folder, time.perf_counter() - t0)
 
@@ -165,36 +195,69 @@ def demo(out: Path, overwrite: bool, city: str) -> None:
 @click.option("--site-id", help="Column of unique site ids (kept unchanged in the output).")
 @click.option("--radius", type=float, help="Reach of one camera set, metres.")
 @click.option("--sets", type=int, help="Number of new camera sets.")
-@click.option("--phases", callback=_int_list("--phases"),
-              help="Phase sizes, e.g. 2000,2000 (adding up to at most --sets).")
-@click.option("--existing", type=click.Path(path_type=Path), multiple=True,
-              help="Existing camera sets (repeatable); their coverage counts first.")
-@click.option("--owner-column", default="owner", show_default=True,
-              help="Column naming the owner of existing cameras.")
+@click.option(
+    "--phases",
+    callback=_int_list("--phases"),
+    help="Phase sizes, e.g. 2000,2000 (adding up to at most --sets).",
+)
+@click.option(
+    "--existing",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="Existing camera sets (repeatable); their coverage counts first.",
+)
+@click.option(
+    "--owner-column",
+    default="owner",
+    show_default=True,
+    help="Column naming the owner of existing cameras.",
+)
 @click.option("--cost-column", help="Site cost column (with --budget).")
 @click.option("--budget", type=float, help="Total cost allowed, instead of --sets.")
 @click.option("--forced", help="Site ids that must be chosen, comma-separated.")
 @click.option("--forbidden", help="Site ids that must never be chosen, comma-separated.")
 @click.option("--min-spacing", type=float, default=0.0, help="Minimum metres between two sets.")
-@click.option("--decay", callback=_bands,
-              help="Distance-decay bands DIST:QUALITY,..., e.g. 25:1,50:0.6,100:0.3.")
+@click.option(
+    "--decay",
+    callback=_bands,
+    help="Distance-decay bands DIST:QUALITY,..., e.g. 25:1,50:0.6,100:0.3.",
+)
 @click.option("--districts", type=click.Path(path_type=Path), help="District polygons.")
 @click.option("--district-name", help="District name column.")
 @click.option("--population", help="District population column.")
 @click.option("--exclusions", type=click.Path(path_type=Path), help="Privacy exclusion zones.")
 @click.option("--crs", help="CRS of CSV coordinates, e.g. EPSG:2326.")
-@click.option("--model", type=click.Choice(["disc", "sightline", "network"]),
-              help="Coverage model: straight-line disc (default), line of sight past "
-                   "buildings, or walking distance along streets.")
-@click.option("--exact/--no-exact", default=None,
-              help="Always / never solve the MIP with HiGHS (default: when small).")
-@click.option("--time-limit", type=float, default=30.0, show_default=True,
-              help="Seconds allowed to each HiGHS solve.")
+@click.option(
+    "--model",
+    type=click.Choice(["disc", "sightline", "network"]),
+    help="Coverage model: straight-line disc (default), line of sight past "
+    "buildings, or walking distance along streets.",
+)
+@click.option(
+    "--exact/--no-exact",
+    default=None,
+    help="Always / never solve the MIP with HiGHS (default: when small).",
+)
+@click.option(
+    "--time-limit",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds allowed to each HiGHS solve.",
+)
 @click.option("--no-local-search", is_flag=True, help="Plain greedy, no swap local search.")
-@click.option("--data-dir", type=click.Path(path_type=Path),
-              help="Folder that scenario layer paths are relative to.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("out/plan"),
-              show_default=True, help="Output folder.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Folder that scenario layer paths are relative to.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("out/plan"),
+    show_default=True,
+    help="Output folder.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
 @click.pass_context
 def plan(ctx: click.Context, scenario: Path | None, **opts: Any) -> None:
@@ -205,8 +268,11 @@ def plan(ctx: click.Context, scenario: Path | None, **opts: Any) -> None:
     from planner.scenario import load_scenario, run_scenario
 
     t0 = time.perf_counter()
-    given = {k: v for k, v in opts.items()
-             if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT}
+    given = {
+        k: v
+        for k, v in opts.items()
+        if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT
+    }
     overrides = _scenario_overrides(given)
     loaded = load_scenario(scenario, overrides, data_dir=opts["data_dir"])
     with _progress(True) as progress:
@@ -217,10 +283,18 @@ def plan(ctx: click.Context, scenario: Path | None, **opts: Any) -> None:
 
 @cli.command()
 @click.argument("plans", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--data-dir", type=click.Path(path_type=Path),
-              help="Folder that the layer paths of scenario files are relative to.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("out/compare"),
-              show_default=True, help="Output folder.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Folder that the layer paths of scenario files are relative to.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("out/compare"),
+    show_default=True,
+    help="Output folder.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
 def compare(plans: Sequence[Path], data_dir: Path | None, out: Path, overwrite: bool) -> None:
     """Compare two or more plans (plan folders or SCENARIO.toml files) on one page.
@@ -234,8 +308,14 @@ def compare(plans: Sequence[Path], data_dir: Path | None, out: Path, overwrite: 
 
     t0 = time.perf_counter()
     with _progress(True) as progress:
-        folder = compare_paths(list(plans), out, overwrite=overwrite, data_dir=data_dir,
-                               map_writer=save_map, progress=progress)
+        folder = compare_paths(
+            list(plans),
+            out,
+            overwrite=overwrite,
+            data_dir=data_dir,
+            map_writer=save_map,
+            progress=progress,
+        )
     _report_comparison(folder, time.perf_counter() - t0)
 
 
@@ -244,13 +324,22 @@ def compare(plans: Sequence[Path], data_dir: Path | None, out: Path, overwrite: 
 @click.option("--sets", help="Numbers of sets, e.g. 2000,4000,7000 (one nested run).")
 @click.option("--radius", help="Reaches in metres, e.g. 50,75,100 (one run each).")
 @click.option("--rule", help="Weighting rules of the [surface] table: product,sum.")
-@click.option("--data-dir", type=click.Path(path_type=Path),
-              help="Folder that scenario layer paths are relative to.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("out/sweep"),
-              show_default=True, help="Output folder.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Folder that scenario layer paths are relative to.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("out/sweep"),
+    show_default=True,
+    help="Output folder.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
-def sweep(scenario: Path, data_dir: Path | None, out: Path, overwrite: bool,
-          **swept: str | None) -> None:
+def sweep(
+    scenario: Path, data_dir: Path | None, out: Path, overwrite: bool, **swept: str | None
+) -> None:
     """Plan SCENARIO.toml for several values of ONE parameter and compare the plans.
 
     A sweep over --sets is one optimisation: greedy plans are nested, so the
@@ -261,14 +350,25 @@ def sweep(scenario: Path, data_dir: Path | None, out: Path, overwrite: bool,
 
     given = {k: v for k, v in swept.items() if v is not None}
     if len(given) != 1:
-        raise OptionError("sweep", "sweep exactly one parameter: --sets, --radius or --rule"
-                          + (f" (got {', '.join('--' + k for k in given)})" if given else ""))
-    (parameter, text), = given.items()
+        raise OptionError(
+            "sweep",
+            "sweep exactly one parameter: --sets, --radius or --rule"
+            + (f" (got {', '.join('--' + k for k in given)})" if given else ""),
+        )
+    ((parameter, text),) = given.items()
     values = parse_values(parameter, text)
     t0 = time.perf_counter()
     with _progress(True) as progress:
-        folder = sweep_scenario(scenario, parameter, values, out, data_dir=data_dir,
-                                overwrite=overwrite, map_writer=save_map, progress=progress)
+        folder = sweep_scenario(
+            scenario,
+            parameter,
+            values,
+            out,
+            data_dir=data_dir,
+            overwrite=overwrite,
+            map_writer=save_map,
+            progress=progress,
+        )
     _report_comparison(folder, time.perf_counter() - t0)
 
 
@@ -279,8 +379,10 @@ def _report_comparison(folder: Path, seconds: float) -> None:
     for p in data["plans"]:
         click.echo(f"  {p['label']}: {p['n_sets']:,} sets, {p['coverage_share']:.1%} covered")
     for d in data["pairs"]:
-        click.echo(f"  {d['a']} -> {d['b']}: {d['extra_sets']:+,} sets, "
-                   f"{d['extra_share'] * 100:+.2f} pp ({d['common']:,} sites in common)")
+        click.echo(
+            f"  {d['a']} -> {d['b']}: {d['extra_sets']:+,} sets, "
+            f"{d['extra_share'] * 100:+.2f} pp ({d['common']:,} sites in common)"
+        )
     click.echo(f"Wrote {folder} (compare.html, compare.md) in {seconds:.1f} s.")
 
 
@@ -302,8 +404,11 @@ def _scenario_overrides(given: dict[str, Any]) -> dict[str, Any]:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--crs", help="CRS of CSV coordinates, e.g. EPSG:2326.")
-@click.option("--data-dir", type=click.Path(path_type=Path),
-              help="Folder that scenario layer paths are relative to.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Folder that scenario layer paths are relative to.",
+)
 def validate(files: Sequence[Path], crs: str | None, data_dir: Path | None) -> None:
     """Check layers (or scenario files) and print every problem found."""
     from planner.scenario import check_layer, check_scenario, load_scenario
@@ -329,8 +434,11 @@ def validate(files: Sequence[Path], crs: str | None, data_dir: Path | None) -> N
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script: exit 2 with one message on user errors."""
     try:
-        code = cli.main(args=list(argv) if argv is not None else None, prog_name="camplan",
-                        standalone_mode=False)
+        code = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="camplan",
+            standalone_mode=False,
+        )
     except click.exceptions.Exit as done:
         return int(done.exit_code)
     except click.ClickException as err:

@@ -24,6 +24,7 @@ from planner.bounds import (
     solve_mclp,
 )
 from planner.coverage import CoverageProblem
+from planner.gains import all_gains
 from planner.greedy import GreedyState, block_neighbours, lazy_greedy, pick
 from planner.localsearch import swap_search
 
@@ -273,19 +274,20 @@ def optimise(
     # Improve every phase; should a later phase then fall below plain greedy, keep
     # greedy's earlier phases and improve only from a later phase on. Improving the
     # last phase alone never falls below greedy; plain greedy itself is the last resort.
-    state = plain
+    state, curve = plain, greedy_curve
     for first in range(1, len(ends) + 2):
         if first > len(ends):
-            state = plain
+            state, curve = plain, greedy_curve
             break
         base = start if first == 1 else snapshots.get(ends[first - 2])
         if base is None:  # greedy stopped before this phase: nothing left to improve
-            state = plain
+            state, curve = plain, greedy_curve
             break
         state = _improve_phases(
             context, base, ends[first - 1 :], greedy_end=snapshots.get(ends[first - 1])
         )
-        if _matches_greedy(problem, state, greedy_curve, ends):
+        curve = _curve(problem, state)
+        if _matches_greedy(curve, greedy_curve, ends):
             break
         logger.info("improving from phase %d fell below plain greedy; retrying", first)
     stats["first_improved_phase"] = first
@@ -307,7 +309,6 @@ def optimise(
         stats=stats,
     )
     timings["bound"] = time.perf_counter() - t3
-    curve = _curve(problem, state)
     total = float(problem.weights.sum())
     bound = min(max(bound, float(curve[-1])), total)
     actual_ends = (
@@ -464,11 +465,8 @@ def _improve_phases(
     return state
 
 
-def _matches_greedy(
-    problem: CoverageProblem, state: GreedyState, theirs: np.ndarray, ends: Sequence[int]
-) -> bool:
-    """True when the plan covers at least plain greedy's ``theirs`` at every phase end."""
-    ours = _curve(problem, state)
+def _matches_greedy(ours: np.ndarray, theirs: np.ndarray, ends: Sequence[int]) -> bool:
+    """True when curve ``ours`` reaches plain greedy's ``theirs`` at every phase end."""
     tol = 1e-9 * max(float(theirs[-1]), 1.0)
     for end in ends:
         if ours[min(end, len(ours) - 1)] < theirs[min(end, len(theirs) - 1)] - tol:
@@ -505,8 +503,6 @@ def _best_single_site(
     conflicts: sparse.csr_array | None,
 ) -> GreedyState:
     """Cost-benefit greedy or the best affordable single site, whichever covers more."""
-    from planner.gains import all_gains
-
     gains = all_gains(problem, start.best)
     affordable = start.available & (start.spent + costs <= budget)
     if not affordable.any():

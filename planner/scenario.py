@@ -38,8 +38,6 @@ __all__ = ["Scenario", "check_layer", "check_scenario", "load_scenario", "run_sc
 
 logger = logging.getLogger(__name__)
 
-LAYER_KEYS = ("demand", "sites", "existing", "districts", "exclusions")
-
 
 @dataclass(frozen=True)
 class Scenario:
@@ -93,9 +91,16 @@ class Scenario:
         if self.min_spacing < 0:
             raise OptionError("--min-spacing", f"must be >= 0 metres, got {self.min_spacing}")
         return PlanOptions(
-            radius_m=float(self.radius), sets=self.sets, phases=self.phases, bands=self.decay,
-            min_spacing_m=float(self.min_spacing), budget=self.budget, forced=self.forced,
-            forbidden=self.forbidden, local_search=self.local_search, exact=exact,
+            radius_m=float(self.radius),
+            sets=self.sets,
+            phases=self.phases,
+            bands=self.decay,
+            min_spacing_m=float(self.min_spacing),
+            budget=self.budget,
+            forced=self.forced,
+            forbidden=self.forbidden,
+            local_search=self.local_search,
+            exact=exact,
             time_limit=float(self.time_limit),
         )
 
@@ -106,6 +111,7 @@ def _known() -> dict[str, Any]:
 
 def _coerce(key: str, value: Any, where: str) -> Any:
     """Check the TOML type of one key and turn it into the Scenario's type."""
+
     def bad(expected: str) -> ScenarioError:
         return ScenarioError(f"{where}: key {key!r} must be {expected}, got {value!r}")
 
@@ -194,8 +200,9 @@ def load_scenario(
         for key, value in raw.items():
             if key not in known:
                 hint = difflib.get_close_matches(key, known, n=1)
-                found.append(f"unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)"
-                                                       if hint else ""))
+                found.append(
+                    f"unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                )
                 continue
             try:
                 values[key] = _coerce(key, value, source)
@@ -211,8 +218,15 @@ def load_scenario(
     for key, value in (overrides or {}).items():
         if key in known and value is not None and value != ():
             values[key] = value
-    for key in ("demand", "sites", "districts", "exclusions", "buildings", "streets",
-                "district_population"):
+    for key in (
+        "demand",
+        "sites",
+        "districts",
+        "exclusions",
+        "buildings",
+        "streets",
+        "district_population",
+    ):
         if key in values:
             values[key] = _resolve(values[key], base)
     if "existing" in values:
@@ -228,19 +242,42 @@ def _read_all(scenario: Scenario) -> tuple[dict[str, Any], list[str]]:
         if path is not None:
             specs.append((role, path, check))
 
-    add("demand", scenario.demand, lambda g, s: validate_layer(
-        g, source=s, geometry="point-or-polygon", weight=scenario.weight))
-    add("sites", scenario.sites, lambda g, s: validate_layer(
-        g, source=s, geometry="point", id_column=scenario.site_id,
-        required=[scenario.cost_column] if scenario.cost_column else ()))
+    add(
+        "demand",
+        scenario.demand,
+        lambda g, s: validate_layer(
+            g, source=s, geometry="point-or-polygon", weight=scenario.weight
+        ),
+    )
+    add(
+        "sites",
+        scenario.sites,
+        lambda g, s: validate_layer(
+            g,
+            source=s,
+            geometry="point",
+            id_column=scenario.site_id,
+            required=[scenario.cost_column] if scenario.cost_column else (),
+        ),
+    )
     for i, p in enumerate(scenario.existing):
         add(f"existing{i}", p, lambda g, s: validate_layer(g, source=s, geometry="point"))
-    district_columns = (scenario.district_name,
-                        None if scenario.district_population else scenario.population)
-    add("districts", scenario.districts, lambda g, s: validate_layer(
-        g, source=s, geometry="polygon", required=[c for c in district_columns if c]))
-    add("exclusions", scenario.exclusions, lambda g, s: validate_layer(
-        g, source=s, geometry="polygon"))
+    district_columns = (
+        scenario.district_name,
+        None if scenario.district_population else scenario.population,
+    )
+    add(
+        "districts",
+        scenario.districts,
+        lambda g, s: validate_layer(
+            g, source=s, geometry="polygon", required=[c for c in district_columns if c]
+        ),
+    )
+    add(
+        "exclusions",
+        scenario.exclusions,
+        lambda g, s: validate_layer(g, source=s, geometry="polygon"),
+    )
     layers: dict[str, Any] = {}
     problems: list[str] = []
     for role, path, check in specs:
@@ -286,11 +323,16 @@ def _missing_inputs(scenario: Scenario) -> list[str]:
 
 def _read_extra(scenario: Scenario) -> tuple[dict[str, Any], list[str]]:
     return read_extra_layers(
-        surface=scenario.surface, candidates=scenario.candidates, model=scenario.model,
-        buildings=scenario.buildings, streets=scenario.streets,
+        surface=scenario.surface,
+        candidates=scenario.candidates,
+        model=scenario.model,
+        buildings=scenario.buildings,
+        streets=scenario.streets,
         district_population=scenario.district_population,
         district_population_key=scenario.district_population_key,
-        population=scenario.population, crs=scenario.crs, base=scenario.base,
+        population=scenario.population,
+        crs=scenario.crs,
+        base=scenario.base,
     )
 
 
@@ -305,21 +347,35 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None) -> Pla
     extra, extra_problems = _read_extra(scenario)
     problems += extra_problems
     read_s = time.perf_counter() - t0
+    if len(problems) == 1:  # the message already names its file: no scenario prefix
+        raise CamplanError(problems[0])
     if problems:
         raise LayerError(scenario.source, problems)
     districts = layers.get("districts")
     if districts is not None and "district_population" in extra:
         districts = join_population(
-            districts, extra["district_population"], name=scenario.district_name or "name",
-            key=scenario.district_population_key, column=scenario.population or "population",
-            source=f"district population table {scenario.district_population}")
+            districts,
+            extra["district_population"],
+            name=scenario.district_name or "name",
+            key=scenario.district_population_key,
+            column=scenario.population or "population",
+            source=f"district population table {scenario.district_population}",
+        )
     t1 = time.perf_counter()
     built = build_inputs(
-        extra, demand=layers.get("demand"), sites=layers.get("sites"), districts=districts,
-        exclusions=layers.get("exclusions"), surface=scenario.surface,
-        candidates=scenario.candidates, model=scenario.model, population=scenario.population,
-        district_name=scenario.district_name, wall_tolerance_m=scenario.wall_tolerance,
-        max_snap_m=scenario.max_snap)
+        extra,
+        demand=layers.get("demand"),
+        sites=layers.get("sites"),
+        districts=districts,
+        exclusions=layers.get("exclusions"),
+        surface=scenario.surface,
+        candidates=scenario.candidates,
+        model=scenario.model,
+        population=scenario.population,
+        district_name=scenario.district_name,
+        wall_tolerance_m=scenario.wall_tolerance,
+        max_snap_m=scenario.max_snap,
+    )
     build_s = time.perf_counter() - t1
     existing = [layers[k] for k in sorted(layers) if k.startswith("existing") and ":" not in k]
     merged = None
@@ -330,16 +386,31 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None) -> Pla
     inputs.update(built.inputs)
     weight = scenario.weight if scenario.demand is not None else "weight"
     site_id = scenario.site_id if scenario.sites is not None else "site_id"
-    sources = {"demand": str(scenario.demand), "sites": str(scenario.sites),
-               "districts": str(scenario.districts), "exclusions": str(scenario.exclusions)}
+    sources = {
+        "demand": str(scenario.demand),
+        "sites": str(scenario.sites),
+        "districts": str(scenario.districts),
+        "exclusions": str(scenario.exclusions),
+    }
     plan = plan_sites(
-        built.demand, built.sites, options,
-        weight=weight, site_id=site_id, cost_column=scenario.cost_column,
-        existing=merged, owner_column="owner",
-        districts=built.districts, district_name=scenario.district_name,
-        population=scenario.population, exclusions=layers.get("exclusions"),
-        coverage=built.coverage, sources=sources, inputs=inputs, title=scenario.title,
-        extra_parameters=built.parameters, progress=progress,
+        built.demand,
+        built.sites,
+        options,
+        weight=weight,
+        site_id=site_id,
+        cost_column=scenario.cost_column,
+        existing=merged,
+        owner_column="owner",
+        districts=built.districts,
+        district_name=scenario.district_name,
+        population=scenario.population,
+        exclusions=layers.get("exclusions"),
+        coverage=built.coverage,
+        sources=sources,
+        inputs=inputs,
+        title=scenario.title,
+        extra_parameters=built.parameters,
+        progress=progress,
     )
     return replace(plan, timings={"read": read_s, "build": build_s, **plan.timings})
 
@@ -351,8 +422,14 @@ def _concat_existing(
     parts = []
     for gdf, name in zip(layers, names, strict=True):
         gdf = gdf.to_crs(layers[0].crs)
-        owner = (gdf[owner_column].astype(str) if owner_column in gdf.columns
-                 else pd.Series(name, index=gdf.index))
-        parts.append(gpd.GeoDataFrame({"owner": owner.to_numpy()},
-                                      geometry=gdf.geometry.to_numpy(), crs=gdf.crs))
+        owner = (
+            gdf[owner_column].astype(str)
+            if owner_column in gdf.columns
+            else pd.Series(name, index=gdf.index)
+        )
+        parts.append(
+            gpd.GeoDataFrame(
+                {"owner": owner.to_numpy()}, geometry=gdf.geometry.to_numpy(), crs=gdf.crs
+            )
+        )
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=layers[0].crs)
