@@ -9,8 +9,16 @@ coverage and always ends.
 
 Each evaluation is local: removing ``j`` lowers the quality only of points
 ``j`` sees, so only sites that see those points change their gain; every
-other site keeps its current gain, and the best of those is one masked
-``argmax``. Works for binary coverage and for distance-decay qualities.
+other site keeps its current gain, and the best of those is read from a
+tournament tree over the open sites' gains. "Don't look" bits skip a chosen
+site until something near it changed or some open site gains more than
+removing it would lose. Works for binary coverage and for distance-decay
+qualities.
+
+The search runs compiled (numba): an evaluation touches a few hundred
+entries, so interpreter overhead, not arithmetic, would otherwise dominate.
+Ties go to the lower site index; the summation order is fixed, so a run is
+deterministic.
 """
 
 from __future__ import annotations
@@ -20,18 +28,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy import sparse
 
 from planner.coverage import CoverageProblem
-from planner.gains import all_gains, gather, segment_sums
 from planner.greedy import GreedyState
 
 __all__ = ["SwapStats", "swap_search"]
 
 logger = logging.getLogger(__name__)
-
-#: How many best open sites are kept sorted for the "best site elsewhere" look-up.
-LEADERS = 256
 
 
 @dataclass(frozen=True)
@@ -43,174 +48,256 @@ class SwapStats:
     gained: float
 
 
-class _Search:
-    """Working arrays of one local search (internal)."""
+# --- tournament tree: the open site with the largest gain (ties: lower index) ---------------
 
-    def __init__(
-        self,
-        problem: CoverageProblem,
-        state: GreedyState,
-        eligible: np.ndarray,
-        conflicts: sparse.csr_array | None,
-        costs: np.ndarray | None,
-        budget: float | None,
-    ) -> None:
-        self.p = problem
-        self.state = state
-        self.eligible = eligible
-        self.conflicts = conflicts
-        self.costs = costs
-        self.budget = budget
-        m = problem.n_sites
-        self.chosen = np.zeros(m, dtype=bool)
-        self.chosen[state.chosen] = True
-        if conflicts is not None:
-            self.blocked = conflicts @ self.chosen.astype(np.int64)
-        else:
-            self.blocked = np.zeros(m, dtype=np.int64)
-        self.gains = all_gains(problem, state.best)
-        self.open = np.where(self._free(np.arange(m)), self.gains, -np.inf)
-        self._leaders: np.ndarray | None = None
-        self.tol = 1e-10 * max(float(problem.weights.sum()), 1e-300)
 
-    def _free(self, cols: np.ndarray) -> np.ndarray:
-        return self.eligible[cols] & ~self.chosen[cols] & (self.blocked[cols] == 0)
+@njit(cache=True)
+def _tree_build(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    size = 1
+    while size < max(len(values), 1):
+        size *= 2
+    tv = np.full(2 * size, -np.inf)
+    ti = np.full(2 * size, np.int64(2**62))
+    for i in range(len(values)):
+        tv[size + i] = values[i]
+        ti[size + i] = i
+    for node in range(size - 1, 0, -1):
+        _tree_pull(tv, ti, node)
+    return tv, ti, size
 
-    def _neighbours(self, j: int) -> np.ndarray:
-        if self.conflicts is None:
-            return np.empty(0, dtype=np.int64)
-        c = self.conflicts
-        return c.indices[c.indptr[j] : c.indptr[j + 1]].astype(np.int64)
 
-    def _column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
-        csc = self.p.csc
-        lo, hi = csc.indptr[j], csc.indptr[j + 1]
-        return csc.indices[lo:hi], csc.data[lo:hi]
+@njit(cache=True, inline="always")
+def _tree_pull(tv: np.ndarray, ti: np.ndarray, node: int) -> None:
+    a, b = 2 * node, 2 * node + 1
+    if tv[b] > tv[a] or (tv[b] == tv[a] and ti[b] < ti[a]):
+        tv[node], ti[node] = tv[b], ti[b]
+    else:
+        tv[node], ti[node] = tv[a], ti[a]
 
-    def best_swap(self, j: int) -> tuple[float, int, np.ndarray, np.ndarray, float]:
-        """Best improvement from swapping ``j`` out, the site in, the new qualities, the loss."""
-        p, best = self.p, self.state.best
-        rows, _ = self._column(j)
-        pos, owner = gather(p.csr.indptr, rows)
-        cols = p.csr.indices[pos]
-        q = p.csr.data[pos]
-        others = np.where(self.chosen[cols] & (cols != j), q, 0.0)
-        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-        without = np.maximum(p.baseline[rows], np.maximum.reduceat(others, starts))
-        drop = best[rows] - without
-        loss = float(np.dot(p.weights[rows], drop))
-        hit = drop[owner] > 0
-        c_hit, o_hit, q_hit = cols[hit], owner[hit], q[hit]
-        r_hit = rows[o_hit]
-        delta = p.weights[r_hit] * (
-            np.maximum(q_hit - without[o_hit], 0.0) - np.maximum(q_hit - best[r_hit], 0.0)
-        )
-        near = self._neighbours(j)
-        cand, inv = np.unique(np.concatenate([c_hit, near]), return_inverse=True)
-        extra = np.bincount(inv[: len(c_hit)], weights=delta, minlength=len(cand))
-        slack = self._slack(j)
-        ok = (
-            self.eligible[cand]
-            & ~self.chosen[cand]
-            & (self.blocked[cand] - np.isin(cand, near) == 0)
-            & (self._cost(cand) <= slack)
-        )
-        best_val, best_k = -np.inf, -1
-        if ok.any():
-            vals = np.where(ok, self.gains[cand] + extra, -np.inf)
-            i = int(np.argmax(vals))
-            best_val, best_k = float(vals[i]), int(cand[i])
-        k2, v2 = self._best_elsewhere(cand, slack)
-        if v2 > best_val or (v2 == best_val and 0 <= k2 < best_k):
-            best_val, best_k = v2, k2
-        return best_val - loss, best_k, rows, without, loss
 
-    def _cost(self, cols: np.ndarray) -> np.ndarray:
-        return np.ones(len(cols)) if self.costs is None else self.costs[cols]
+@njit(cache=True)
+def _tree_set(tv: np.ndarray, ti: np.ndarray, size: int, i: int, value: float) -> None:
+    node = size + i
+    tv[node] = value
+    node //= 2
+    while node >= 1:
+        _tree_pull(tv, ti, node)
+        node //= 2
 
-    def _slack(self, j: int) -> float:
-        if self.budget is None or self.costs is None:
-            return np.inf
-        return self.budget - (self.state.spent - float(self.costs[j]))
 
-    def _leading(self) -> np.ndarray:
-        """The open sites with the largest gains, best first (ties: lower index)."""
-        if self._leaders is None:
-            k = min(LEADERS, len(self.open))
-            top = np.argpartition(-self.open, k - 1)[:k]
-            self._leaders = top[np.lexsort((top, -self.open[top]))]
-        return self._leaders
+# --- the search ------------------------------------------------------------------------------
 
-    def _best_elsewhere(self, cand: np.ndarray, slack: float) -> tuple[int, float]:
-        """The open site with the largest gain outside ``cand`` (its gain is unchanged)."""
-        if not np.isfinite(slack):
-            leaders = self._leading()
-            outside = leaders[~np.isin(leaders, cand)]
-            # Valid only if some leader is outside cand and beats every non-leader.
-            if outside.size and len(leaders) < len(self.open):
-                k = int(outside[0])
-                if self.open[k] >= self.open[leaders[-1]]:
-                    return k, float(self.open[k])
-        saved = self.open[cand].copy()
-        self.open[cand] = -np.inf
-        try:
-            if np.isfinite(slack):
-                masked = np.where(self.costs <= slack, self.open, -np.inf)
-                k = int(np.argmax(masked))
-                return k, float(masked[k])
-            k = int(np.argmax(self.open))
-            return k, float(self.open[k])
-        finally:
-            self.open[cand] = saved
 
-    def apply(self, pos: int, k: int, rows_j: np.ndarray, without: np.ndarray) -> np.ndarray:
-        """Swap the site at ``state.chosen[pos]`` for ``k``; refresh and return the sites
-        whose gain or availability changed."""
-        st, p = self.state, self.p
-        j = st.chosen[pos]
-        st.best[rows_j] = without
-        rows_k, q_k = self._column(k)
-        st.best[rows_k] = np.maximum(st.best[rows_k], q_k)
-        st.chosen[pos] = k
-        self.chosen[j], self.chosen[k] = False, True
-        if self.costs is not None:
-            st.spent += float(self.costs[k] - self.costs[j])
-        if self.conflicts is not None:
-            self.blocked[self._neighbours(j)] -= 1
-            self.blocked[self._neighbours(k)] += 1
-        touched_rows = np.unique(np.concatenate([rows_j, rows_k]))
-        pos_r, _ = gather(p.csr.indptr, touched_rows)
-        affected = np.unique(
-            np.concatenate([p.csr.indices[pos_r], [j, k], self._neighbours(j), self._neighbours(k)])
-        ).astype(np.int64)
-        self._refresh(affected)
-        self._leaders = None
-        return affected
+@njit(cache=True)
+def _column_gain(c_ptr, c_idx, c_q, w, best, j):
+    g = 0.0
+    for e in range(c_ptr[j], c_ptr[j + 1]):
+        r = c_idx[e]
+        lift = c_q[e] - best[r]
+        if lift > 0.0:
+            g += w[r] * lift
+    return g
 
-    def touched_by(self, affected: np.ndarray) -> np.ndarray:
-        """Chosen sites whose best swap may have changed because ``affected`` sites did:
-        those sharing a demand point with one, or closer than the spacing to one."""
-        p = self.p
-        pos, _ = gather(p.csc.indptr, affected)
-        rows = np.unique(p.csc.indices[pos])
-        pos_r, _ = gather(p.csr.indptr, rows)
-        near = [p.csr.indices[pos_r].astype(np.int64)]
-        if self.conflicts is not None:
-            pos_c, _ = gather(self.conflicts.indptr, affected)
-            near.append(self.conflicts.indices[pos_c].astype(np.int64))
-        sites = np.unique(np.concatenate(near))
-        return sites[self.chosen[sites]]
 
-    def best_open_gain(self) -> float:
-        return float(self.open.max()) if self.open.size else -np.inf
+@njit(cache=True)
+def _search(
+    c_ptr, c_idx, c_q,  # site columns (CSC): points each site sees, with qualities
+    r_ptr, r_idx, r_q,  # point rows (CSR): sites that see each point
+    w, baseline, best,  # weights, quality without any site, current quality (updated)
+    chosen, movable,  # chosen sites in pick order (updated), positions that may move
+    eligible, k_ptr, k_idx,  # eligible sites, conflicts (CSR; empty when no spacing)
+    costs, budget, spent, budgeted,  # site costs, budget (inf: none), spent now
+    tol, max_passes,
+):
+    m = len(c_ptr) - 1
+    is_chosen = np.zeros(m, dtype=np.bool_)
+    for j in chosen:
+        is_chosen[j] = True
+    blocked = np.zeros(m, dtype=np.int64)
+    for j in chosen:
+        for e in range(k_ptr[j], k_ptr[j + 1]):
+            blocked[k_idx[e]] += 1
+    gains = np.empty(m)
+    open_ = np.empty(m)
+    for j in range(m):
+        gains[j] = _column_gain(c_ptr, c_idx, c_q, w, best, j)
+        free = eligible[j] and not is_chosen[j] and blocked[j] == 0
+        open_[j] = gains[j] if free else -np.inf
+    tv, ti, size = _tree_build(open_)
 
-    def _refresh(self, cols: np.ndarray) -> None:
-        p, best = self.p, self.state.best
-        pos, owner = gather(p.csc.indptr, cols)
-        rows = p.csc.indices[pos]
-        contrib = p.weights[rows] * np.maximum(p.csc.data[pos] - best[rows], 0.0)
-        self.gains[cols] = segment_sums(contrib, owner, len(cols))
-        self.open[cols] = np.where(self._free(cols), self.gains[cols], -np.inf)
+    slot = np.full(m, -1, dtype=np.int64)
+    for i in range(len(movable)):
+        slot[chosen[movable[i]]] = i
+    dirty = np.ones(len(movable), dtype=np.bool_)
+    last_loss = np.full(len(movable), np.inf)
+
+    # Scratch: per-candidate extra gain, stamps marking membership, row buffers.
+    extra = np.zeros(m)
+    stamp = np.zeros(m, dtype=np.int64)
+    near_stamp = np.zeros(m, dtype=np.int64)
+    row_stamp = np.zeros(len(w), dtype=np.int64)
+    tick = 0
+    max_col = 0
+    for j in range(m):
+        max_col = max(max_col, c_ptr[j + 1] - c_ptr[j])
+    without = np.empty(max_col)
+    cand = np.empty(m, dtype=np.int64)
+    saved = np.empty(m)
+    touched = np.empty(m, dtype=np.int64)
+
+    swaps = 0
+    passes = 0
+    while passes < max_passes:
+        passes += 1
+        improved = False
+        for i in range(len(movable)):
+            if not dirty[i] and not budgeted and last_loss[i] > tv[1] + tol:
+                continue
+            pos = movable[i]
+            j = chosen[pos]
+            lo, hi = c_ptr[j], c_ptr[j + 1]
+            # Quality of each point j sees once j is gone, and the loss.
+            loss = 0.0
+            for e in range(lo, hi):
+                r = c_idx[e]
+                q = baseline[r]
+                for f in range(r_ptr[r], r_ptr[r + 1]):
+                    c = r_idx[f]
+                    if is_chosen[c] and c != j and r_q[f] > q:
+                        q = r_q[f]
+                without[e - lo] = q
+                loss += w[r] * (best[r] - q)
+            # Sites that gain more once j is gone, and j's spacing neighbours.
+            tick += 1
+            n_cand = 0
+            for e in range(lo, hi):
+                r = c_idx[e]
+                wo = without[e - lo]
+                if best[r] - wo <= 0.0:
+                    continue
+                for f in range(r_ptr[r], r_ptr[r + 1]):
+                    c = r_idx[f]
+                    q = r_q[f]
+                    delta = w[r] * (max(q - wo, 0.0) - max(q - best[r], 0.0))
+                    if stamp[c] != tick:
+                        stamp[c] = tick
+                        extra[c] = 0.0
+                        cand[n_cand] = c
+                        n_cand += 1
+                    extra[c] += delta
+            for e in range(k_ptr[j], k_ptr[j + 1]):
+                c = k_idx[e]
+                near_stamp[c] = tick
+                if stamp[c] != tick:
+                    stamp[c] = tick
+                    extra[c] = 0.0
+                    cand[n_cand] = c
+                    n_cand += 1
+            slack = budget - (spent - costs[j]) if budgeted else np.inf
+            best_val, best_k = -np.inf, -1
+            for t in range(n_cand):
+                c = cand[t]
+                if not eligible[c] or is_chosen[c] or costs[c] > slack:
+                    continue
+                if blocked[c] - (1 if near_stamp[c] == tick else 0) != 0:
+                    continue
+                v = gains[c] + extra[c]
+                if v > best_val or (v == best_val and c < best_k):
+                    best_val, best_k = v, c
+            # The best open site elsewhere keeps its gain.
+            k2, v2 = -1, -np.inf
+            if budgeted:
+                for c in range(m):
+                    if stamp[c] != tick and costs[c] <= slack and open_[c] > v2:
+                        k2, v2 = c, open_[c]
+            else:
+                for t in range(n_cand):
+                    c = cand[t]
+                    saved[t] = open_[c]
+                    _tree_set(tv, ti, size, c, -np.inf)
+                if tv[1] > -np.inf:
+                    k2, v2 = ti[1], tv[1]
+                for t in range(n_cand):
+                    _tree_set(tv, ti, size, cand[t], saved[t])
+            if k2 >= 0 and (v2 > best_val or (v2 == best_val and k2 < best_k)):
+                best_val, best_k = v2, k2
+            dirty[i] = False
+            last_loss[i] = loss
+            k = best_k
+            if k < 0 or best_val - loss <= tol:
+                continue
+
+            # Swap j out, k in.
+            for e in range(lo, hi):
+                best[c_idx[e]] = without[e - lo]
+            for e in range(c_ptr[k], c_ptr[k + 1]):
+                r = c_idx[e]
+                if c_q[e] > best[r]:
+                    best[r] = c_q[e]
+            chosen[pos] = k
+            is_chosen[j] = False
+            is_chosen[k] = True
+            slot[k] = i
+            slot[j] = -1
+            spent += costs[k] - costs[j]
+            for e in range(k_ptr[j], k_ptr[j + 1]):
+                blocked[k_idx[e]] -= 1
+            for e in range(k_ptr[k], k_ptr[k + 1]):
+                blocked[k_idx[e]] += 1
+            # Sites whose gain or availability changed: those seeing a point j or k sees.
+            tick += 1
+            n_t = 0
+            for s in (j, k):
+                for e in range(c_ptr[s], c_ptr[s + 1]):
+                    r = c_idx[e]
+                    if row_stamp[r] == tick:
+                        continue
+                    row_stamp[r] = tick
+                    for f in range(r_ptr[r], r_ptr[r + 1]):
+                        c = r_idx[f]
+                        if stamp[c] != tick:
+                            stamp[c] = tick
+                            touched[n_t] = c
+                            n_t += 1
+                for e in range(k_ptr[s], k_ptr[s + 1]):
+                    c = k_idx[e]
+                    if stamp[c] != tick:
+                        stamp[c] = tick
+                        touched[n_t] = c
+                        n_t += 1
+                if stamp[s] != tick:
+                    stamp[s] = tick
+                    touched[n_t] = s
+                    n_t += 1
+            for t in range(n_t):
+                c = touched[t]
+                gains[c] = _column_gain(c_ptr, c_idx, c_q, w, best, c)
+                free = eligible[c] and not is_chosen[c] and blocked[c] == 0
+                open_[c] = gains[c] if free else -np.inf
+                _tree_set(tv, ti, size, c, open_[c])
+            # Chosen sites whose best swap may have changed: sharing a point with a
+            # touched site, or closer than the spacing to one.
+            tick += 1
+            for t in range(n_t):
+                c = touched[t]
+                for e in range(c_ptr[c], c_ptr[c + 1]):
+                    r = c_idx[e]
+                    if row_stamp[r] == tick:
+                        continue
+                    row_stamp[r] = tick
+                    for f in range(r_ptr[r], r_ptr[r + 1]):
+                        s = slot[r_idx[f]]
+                        if s >= 0:
+                            dirty[s] = True
+                for e in range(k_ptr[c], k_ptr[c + 1]):
+                    s = slot[k_idx[e]]
+                    if s >= 0:
+                        dirty[s] = True
+            swaps += 1
+            improved = True
+        if not improved:
+            break
+    return swaps, passes, spent
 
 
 def swap_search(
@@ -243,35 +330,30 @@ def swap_search(
     max_passes
         Most passes over the movable sites.
     """
-    search = _Search(problem, state, eligible, conflicts, costs, budget)
+    m = problem.n_sites
     start = problem.value(state.best)
-    swaps = passes = 0
-    # "Don't look" bits: a site needs a new look only when something near it changed,
-    # or when some open site now gains more than removing it would lose.
-    dirty = np.ones(len(movable), dtype=bool)
-    last_loss = np.full(len(movable), np.inf)
-    slot = {state.chosen[pos]: i for i, pos in enumerate(movable)}
-    best_open = search.best_open_gain()
+    csc, csr = problem.csc, problem.csr
+    if conflicts is None:
+        k_ptr, k_idx = np.zeros(m + 1, dtype=csc.indptr.dtype), csc.indices[:0]
+    else:
+        k_ptr = conflicts.indptr.astype(csc.indptr.dtype, copy=False)
+        k_idx = conflicts.indices.astype(csc.indices.dtype, copy=False)
     budgeted = costs is not None and budget is not None
-    while passes < max_passes:
-        passes += 1
-        improved = False
-        for i, pos in enumerate(movable):
-            if not dirty[i] and not budgeted and last_loss[i] > best_open + search.tol:
-                continue
-            j = state.chosen[pos]
-            gain, k, rows_j, without, loss = search.best_swap(j)
-            dirty[i], last_loss[i] = False, loss
-            if k >= 0 and gain > search.tol:
-                affected = search.apply(pos, k, rows_j, without)
-                del slot[j]
-                slot[k] = i
-                dirty[[slot[c] for c in search.touched_by(affected).tolist() if c in slot]] = True
-                best_open = search.best_open_gain()
-                swaps += 1
-                improved = True
-        if not improved:
-            break
+    chosen = np.asarray(state.chosen, dtype=np.int64)
+    swaps, passes, spent = _search(
+        csc.indptr, csc.indices, csc.data,
+        csr.indptr, csr.indices, csr.data,
+        problem.weights, problem.baseline, state.best,
+        chosen, np.asarray(movable, dtype=np.int64),
+        np.asarray(eligible, dtype=np.bool_), k_ptr, k_idx,
+        np.ones(m) if costs is None else np.asarray(costs, dtype=np.float64),
+        float(budget) if budgeted else np.inf,
+        float(state.spent), budgeted,
+        1e-10 * max(float(problem.weights.sum()), 1e-300), max_passes,
+    )  # fmt: skip
+    state.chosen[:] = chosen.tolist()
+    if costs is not None:
+        state.spent = spent
     gained = problem.value(state.best) - start
     logger.info("local search: %d swaps in %d passes, +%.6g weight", swaps, passes, gained)
-    return SwapStats(swaps=swaps, passes=passes, gained=gained)
+    return SwapStats(swaps=int(swaps), passes=int(passes), gained=gained)
