@@ -2,9 +2,10 @@
 
 Coverage is a sparse ``n_demand x n_sites`` matrix whose entries are coverage
 *qualities* in (0, 1]: 1 everywhere for the plain disc model, lower for far
-points when distance decay bands are used. It is built with a shapely 2
-STRtree ``dwithin`` query, never as a dense array, and its memory is estimated
-before it is built.
+points when distance decay bands are used. It is built from a grid of the
+sites (cells at least the reach wide: a point's sites lie in its own cell or
+the eight around it), compiled with numba, never as a
+dense array; its pairs are counted, and its memory checked, before it is built.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from numba import njit
 from scipy import sparse
 
 from geodata.errors import CoverageTooLargeError, OptionError
@@ -31,9 +33,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Bytes per stored pair while building: the STRtree result (2 x int64), the
-#: distances, the CSC and the CSR copies (float64 data + int32 index each).
-BYTES_PER_PAIR = 16 + 8 + 2 * (8 + 4) + 8
+#: Bytes per stored pair while building and solving: the distances, the row-wise
+#: and column-wise copies the optimiser keeps (float64 data + int32 index each),
+#: and the site-wise transpose it uses for gains.
+BYTES_PER_PAIR = 8 + 2 * (8 + 4) + (8 + 4) + 12
 
 DecayBands = Sequence[tuple[float, float]]
 """Distance bands ``((d1, q1), (d2, q2), ...)``: quality ``q_k`` up to ``d_k`` metres."""
@@ -150,15 +153,6 @@ def _check_bands(radius_m: float, bands: DecayBands | None) -> None:
         raise OptionError("--decay", "qualities must not rise with distance")
 
 
-def _as_points(xy: np.ndarray) -> np.ndarray:
-    """Shapely points from ``(n, 2)`` coordinates (or shapely points, as they are)."""
-    xy = np.asarray(xy)
-    if xy.dtype == object:
-        return xy
-    xy = xy.astype(np.float64, copy=False)
-    return shapely.points(xy[:, 0], xy[:, 1])
-
-
 def _as_xy(points: np.ndarray) -> np.ndarray:
     points = np.asarray(points)
     if points.dtype == object:
@@ -166,56 +160,141 @@ def _as_xy(points: np.ndarray) -> np.ndarray:
     return points.astype(np.float64, copy=False)
 
 
-def _candidate_pairs(
-    tree: shapely.STRtree, site_xy: np.ndarray, radius_m: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (site, demand) whose envelopes meet: a square of side 2r around each site."""
-    boxes = shapely.box(
-        site_xy[:, 0] - radius_m,
-        site_xy[:, 1] - radius_m,
-        site_xy[:, 0] + radius_m,
-        site_xy[:, 1] + radius_m,
-    )
-    site_idx, demand_idx = tree.query(boxes)
-    return site_idx, demand_idx
+#: Most grid cells per candidate site: cells are the reach wide, or wider when the
+#: sites are spread over an area that would need more cells than this.
+CELLS_PER_SITE = 4
 
 
-def _pairs_within(
-    tree: shapely.STRtree, demand_xy: np.ndarray, site_xy: np.ndarray, radius_m: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact (site, demand, distance) pairs within ``radius_m``: STRtree, then distances."""
-    site_idx, demand_idx = _candidate_pairs(tree, site_xy, radius_m)
-    delta = demand_xy[demand_idx] - site_xy[site_idx]
-    dist = np.hypot(delta[:, 0], delta[:, 1])
-    keep = dist <= radius_m
-    return site_idx[keep], demand_idx[keep], dist[keep]
+@dataclass(frozen=True)
+class _SiteGrid:
+    """Sites binned on a square grid of cells at least the reach wide (internal).
+
+    Cells are numbered row by row, so the three cells of one grid row around a
+    point are one contiguous run of the sorted sites.
+    """
+
+    x0: float
+    y0: float
+    cell: float
+    nx: int
+    ny: int
+    start: np.ndarray  # first position of each cell in the sorted sites, plus the end
+    order: np.ndarray  # site indices, cell after cell, ascending within a cell
+    x: np.ndarray  # site coordinates in that order
+    y: np.ndarray
+
+    @classmethod
+    def build(cls, site_xy: np.ndarray, radius_m: float) -> _SiteGrid:
+        finite = np.isfinite(site_xy).all(axis=1)
+        xy = site_xy[finite] if not finite.all() else site_xy
+        if not len(xy):
+            xy = np.zeros((1, 2))
+        x0, y0 = float(xy[:, 0].min()), float(xy[:, 1].min())
+        width = max(float(xy[:, 0].max()) - x0, 0.0)
+        height = max(float(xy[:, 1].max()) - y0, 0.0)
+        cells = CELLS_PER_SITE * len(site_xy) + 1024
+        cell = max(radius_m, float(np.sqrt(width * height / cells)))
+        nx, ny = int(width // cell) + 1, int(height // cell) + 1
+        key = np.full(len(site_xy), nx * ny, dtype=np.int64)  # non-finite: past the end
+        ix = np.minimum(((site_xy[finite, 0] - x0) // cell).astype(np.int64), nx - 1)
+        iy = np.minimum(((site_xy[finite, 1] - y0) // cell).astype(np.int64), ny - 1)
+        key[finite] = iy * nx + ix
+        order = np.argsort(key, kind="stable")
+        start = np.searchsorted(key[order], np.arange(nx * ny + 1)).astype(np.int64)
+        sorted_xy = site_xy[order]
+        return cls(x0, y0, cell, nx, ny, start, order.astype(np.int64),
+                   np.ascontiguousarray(sorted_xy[:, 0]), np.ascontiguousarray(sorted_xy[:, 1]))
+
+    def args(self) -> tuple:
+        return (self.x0, self.y0, self.cell, self.nx, self.ny, self.start, self.order,
+                self.x, self.y)
+
+
+# Distances are sqrt(dx² + dy²): a point is within reach when dx² + dy² <= r², which
+# is the same test as sqrt(...) <= r (sqrt is correctly rounded and monotone).
+
+
+@njit(cache=True)
+def _count_pairs(demand_xy, x0, y0, cell, nx, ny, start, order, sx, sy, radius):
+    """How many sites lie within ``radius`` of each demand point."""
+    counts = np.zeros(len(demand_xy), dtype=np.int64)
+    r2 = radius * radius
+    for i in range(len(demand_xy)):
+        x, y = demand_xy[i, 0], demand_xy[i, 1]
+        if not (np.isfinite(x) and np.isfinite(y)):
+            continue
+        fx, fy = np.floor((x - x0) / cell), np.floor((y - y0) / cell)
+        if fx < -1.0 or fx > nx or fy < -1.0 or fy > ny:
+            continue  # no site within reach (and no integer overflow)
+        cx, cy = int(fx), int(fy)
+        found = 0
+        for gy in range(max(cy - 1, 0), min(cy + 1, ny - 1) + 1):
+            lo = start[gy * nx + max(cx - 1, 0)]
+            hi = start[gy * nx + min(cx + 1, nx - 1) + 1]
+            for t in range(lo, hi):
+                dx, dy = x - sx[t], y - sy[t]
+                if dx * dx + dy * dy <= r2:
+                    found += 1
+        counts[i] = found
+    return counts
+
+
+@njit(cache=True)
+def _fill_pairs(demand_xy, x0, y0, cell, nx, ny, start, order, sx, sy, radius, indptr):
+    """Site indices (ascending) and distances of every point's sites within ``radius``."""
+    indices = np.empty(indptr[-1], dtype=np.int32)
+    dist = np.empty(indptr[-1])
+    r2 = radius * radius
+    for i in range(len(demand_xy)):
+        first = indptr[i]
+        if first == indptr[i + 1]:
+            continue
+        x, y = demand_xy[i, 0], demand_xy[i, 1]
+        cx, cy = int(np.floor((x - x0) / cell)), int(np.floor((y - y0) / cell))
+        k = first
+        for gy in range(max(cy - 1, 0), min(cy + 1, ny - 1) + 1):
+            lo = start[gy * nx + max(cx - 1, 0)]
+            hi = start[gy * nx + min(cx + 1, nx - 1) + 1]
+            for t in range(lo, hi):
+                dx, dy = x - sx[t], y - sy[t]
+                d2 = dx * dx + dy * dy
+                if d2 <= r2:
+                    # Insertion into the sorted run: a row holds a few dozen sites.
+                    j = order[t]
+                    p = k
+                    while p > first and indices[p - 1] > j:
+                        indices[p] = indices[p - 1]
+                        dist[p] = dist[p - 1]
+                        p -= 1
+                    indices[p] = j
+                    dist[p] = np.sqrt(d2)
+                    k += 1
+    return indices, dist
+
+
+def _pair_counts(
+    demand_xy: np.ndarray, site_xy: np.ndarray, radius_m: float
+) -> tuple[_SiteGrid, np.ndarray]:
+    grid = _SiteGrid.build(site_xy, radius_m)
+    return grid, _count_pairs(demand_xy, *grid.args(), float(radius_m))
 
 
 def estimate_coverage_bytes(
-    demand_xy: np.ndarray,
-    site_xy: np.ndarray,
-    radius_m: float,
-    *,
-    sample: int = 2000,
-    tree: shapely.STRtree | None = None,
+    demand_xy: np.ndarray, site_xy: np.ndarray, radius_m: float
 ) -> tuple[int, int]:
-    """Estimate the non-zeros and the bytes of a coverage matrix before building it.
+    """The non-zeros and the bytes of a coverage matrix, counted before it is built.
 
-    Queries an evenly spaced sample of at most ``sample`` sites and scales up.
+    Counting is a pass over the site grid that stores one number per demand
+    point, so it is cheap next to the matrix itself.
 
     Returns
     -------
     (nnz, bytes)
     """
-    m = len(site_xy)
-    if m == 0 or len(demand_xy) == 0:
+    if len(site_xy) == 0 or len(demand_xy) == 0:
         return 0, 0
-    step = max(1, m // sample)
-    probe = _as_xy(site_xy)[::step]
-    if tree is None:
-        tree = shapely.STRtree(_as_points(demand_xy))
-    found = len(_pairs_within(tree, _as_xy(demand_xy), probe, radius_m)[0])
-    nnz = round(found * m / len(probe))
+    _, counts = _pair_counts(_as_xy(demand_xy), _as_xy(site_xy), radius_m)
+    nnz = int(counts.sum())
     return nnz, nnz * BYTES_PER_PAIR
 
 
@@ -260,24 +339,28 @@ def coverage_matrix(
     n, m = len(demand), len(sites)
     if n == 0 or m == 0:
         return sparse.csc_array((n, m), dtype=np.float64)
-    demand_xy, site_xy = _as_xy(demand), _as_xy(sites)
-    tree = shapely.STRtree(_as_points(demand))
-    nnz, need = estimate_coverage_bytes(demand_xy, site_xy, radius_m, tree=tree)
+    demand_xy = np.ascontiguousarray(_as_xy(demand))
+    site_xy = np.ascontiguousarray(_as_xy(sites))
+    grid, counts = _pair_counts(demand_xy, site_xy, radius_m)
+    nnz = int(counts.sum())
+    need = nnz * BYTES_PER_PAIR
     limit = _memory_limit() if max_bytes is None else max_bytes
     if need > limit:
         raise CoverageTooLargeError(
             f"the coverage of {m:,} sites over {n:,} demand points at {radius_m:g} m would hold "
-            f"about {nnz:,} pairs ({need / 2**30:.1f} GiB), more than the {limit / 2**30:.1f} GiB "
+            f"{nnz:,} pairs ({need / 2**30:.1f} GiB), more than the {limit / 2**30:.1f} GiB "
             "allowed: use a smaller --radius, a coarser demand grid or fewer candidate sites"
         )
-    logger.info("coverage: %d demand x %d sites, r=%g m, ~%d pairs", n, m, radius_m, nnz)
-    site_idx, demand_idx, dist = _pairs_within(tree, demand_xy, site_xy, radius_m)
+    logger.info("coverage: %d demand x %d sites, r=%g m, %d pairs", n, m, radius_m, nnz)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices, dist = _fill_pairs(demand_xy, *grid.args(), float(radius_m), indptr)
     data = _quality(dist, radius_m, bands)
-    matrix = sparse.csc_array((data, (demand_idx, site_idx)), shape=(n, m))
-    matrix.eliminate_zeros()
-    matrix.sum_duplicates()
-    matrix.sort_indices()
-    return matrix
+    if nnz < np.iinfo(np.int32).max:
+        indptr = indptr.astype(np.int32)
+    rows = sparse.csr_array((data, indices, indptr), shape=(n, m))
+    rows.has_sorted_indices = True
+    return rows.tocsc()
 
 
 def baseline_quality(

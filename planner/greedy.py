@@ -20,12 +20,12 @@ to those of plain (non-lazy) greedy with the same tie rule.
 
 from __future__ import annotations
 
-import heapq
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from scipy import sparse
 
 from planner.coverage import CoverageProblem
@@ -97,6 +97,86 @@ def pick(
     block_neighbours(state, conflicts, j)
 
 
+# --- a binary min-heap of (key, site) in two arrays, ordered like heapq's tuples ---------------
+
+
+@njit(cache=True, inline="always")
+def _before(keys, sites, a, b):
+    return keys[a] < keys[b] or (keys[a] == keys[b] and sites[a] < sites[b])
+
+
+@njit(cache=True)
+def _sift_down(keys, sites, size, i):
+    while True:
+        least, left, right = i, 2 * i + 1, 2 * i + 2
+        if left < size and _before(keys, sites, left, least):
+            least = left
+        if right < size and _before(keys, sites, right, least):
+            least = right
+        if least == i:
+            return
+        keys[i], keys[least] = keys[least], keys[i]
+        sites[i], sites[least] = sites[least], sites[i]
+        i = least
+
+
+@njit(cache=True)
+def _heapify(keys, sites):
+    for i in range(len(keys) // 2 - 1, -1, -1):
+        _sift_down(keys, sites, len(keys), i)
+
+
+@njit(cache=True)
+def _greedy_steps(
+    keys, sites, size,  # heap of (-gain per unit cost, site); its live size
+    stamp, exact, step, stop,  # step each exact gain was computed at, the gains; steps
+    c_ptr, c_idx, c_q, w, best,  # site columns, weights, current qualities (updated)
+    available, unit, budget, spent,  # available sites (updated), costs, budget (inf: none)
+    k_ptr, k_idx,  # conflicts (CSR; empty without a spacing)
+    picks, picked_gains,  # out: the sites picked and their gains
+):
+    """Lazy greedy from ``step`` until ``stop`` picks or an empty heap."""
+    n_picks = 0
+    while step < stop and size > 0:
+        j = sites[0]
+        size -= 1
+        keys[0], sites[0] = keys[size], sites[size]
+        _sift_down(keys, sites, size, 0)
+        if not available[j]:
+            continue
+        if spent + unit[j] > budget * (1 + 1e-12):
+            continue  # never affordable again: the remaining budget only shrinks
+        if stamp[j] != step:
+            gain = 0.0
+            for e in range(c_ptr[j], c_ptr[j + 1]):
+                lift = c_q[e] - best[c_idx[e]]
+                if lift > 0.0:
+                    gain += w[c_idx[e]] * lift
+            stamp[j], exact[j] = step, gain
+            if gain > 0:
+                i = size
+                keys[i], sites[i] = -gain / unit[j], j
+                size += 1
+                while i > 0 and _before(keys, sites, i, (i - 1) // 2):
+                    parent = (i - 1) // 2
+                    keys[i], keys[parent] = keys[parent], keys[i]
+                    sites[i], sites[parent] = sites[parent], sites[i]
+                    i = parent
+            continue
+        for e in range(c_ptr[j], c_ptr[j + 1]):
+            r = c_idx[e]
+            if c_q[e] > best[r]:
+                best[r] = c_q[e]
+        available[j] = False
+        for e in range(k_ptr[j], k_ptr[j + 1]):
+            available[k_idx[e]] = False
+        spent += unit[j]
+        picks[n_picks], picked_gains[n_picks] = j, exact[j]
+        n_picks += 1
+        step += 1
+    return size, step, spent, n_picks
+
+
 def lazy_greedy(
     problem: CoverageProblem,
     state: GreedyState,
@@ -133,30 +213,39 @@ def lazy_greedy(
     The same ``state``. Stops early when no available site adds any weight.
     """
     gains = all_gains(problem, state.best)
-    unit = np.ones(problem.n_sites) if costs is None else costs
-    keys = gains / unit
-    heap = [(-keys[j], j) for j in np.flatnonzero(state.available & (gains > 0)).tolist()]
-    heapq.heapify(heap)
-    stamp: dict[int, int] = {}  # step at which each exact gain was computed
-    exact: dict[int, float] = {}
+    unit = np.ones(problem.n_sites) if costs is None else np.asarray(costs, dtype=np.float64)
+    sites = np.flatnonzero(state.available & (gains > 0))
+    # The heap never outgrows its start: a stale entry is popped before its update is pushed.
+    keys = np.empty(len(sites) + 1)
+    heap_sites = np.empty(len(sites) + 1, dtype=np.int64)
+    keys[: len(sites)], heap_sites[: len(sites)] = -gains[sites] / unit[sites], sites
+    _heapify(keys[: len(sites)], heap_sites[: len(sites)])
+    size = len(sites)
+    stamp = np.full(problem.n_sites, -1, dtype=np.int64)
+    exact = np.zeros(problem.n_sites)
+    csc = problem.csc
+    if conflicts is None:
+        k_ptr, k_idx = np.zeros(problem.n_sites + 1, dtype=csc.indptr.dtype), csc.indices[:0]
+    else:
+        k_ptr = conflicts.indptr.astype(csc.indptr.dtype, copy=False)
+        k_idx = conflicts.indices.astype(csc.indices.dtype, copy=False)
+    limit = np.inf if budget is None else float(budget)
+    picks = np.empty(max(count, 0), dtype=np.int64)
+    picked = np.empty(max(count, 0))
+    stops = sorted({n - len(state.chosen) for n in observe_at} | {count})
     step = 0
-    evaluations = 0
-    while step < count and heap:
-        _neg_key, j = heapq.heappop(heap)
-        if not state.available[j]:
-            continue
-        if budget is not None and state.spent + unit[j] > budget * (1 + 1e-12):
-            continue  # never affordable again: the remaining budget only shrinks
-        if stamp.get(j, -1) != step:
-            gain = column_gain(problem, j, state.best)
-            evaluations += 1
-            stamp[j], exact[j] = step, gain
-            if gain > 0:
-                heapq.heappush(heap, (-gain / unit[j], j))
-            continue
-        pick(problem, state, j, gain=exact[j], cost=unit[j], conflicts=conflicts)
-        step += 1
+    for stop in (s for s in stops if 0 < s <= count):
+        size, step, state.spent, n = _greedy_steps(
+            keys, heap_sites, size, stamp, exact, step, stop,
+            csc.indptr, csc.indices, csc.data, problem.weights, state.best,
+            state.available, unit, limit, float(state.spent), k_ptr, k_idx,
+            picks[step:], picked[step:],
+        )  # fmt: skip
+        state.chosen.extend(picks[step - n : step].tolist())
+        state.gains.extend(picked[step - n : step].tolist())
         if observe is not None and len(state.chosen) in observe_at:
             observe(state)
-    logger.debug("lazy greedy: %d picks, %d gain evaluations", step, evaluations)
+        if step < stop:
+            break  # the heap ran dry: no available site adds weight
+    logger.debug("lazy greedy: %d picks", step)
     return state

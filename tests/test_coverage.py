@@ -165,17 +165,63 @@ def test_bad_radius_raises_even_on_empty_input():
         coverage_matrix(np.empty((0, 2)), np.empty((0, 2)), 0.0)
 
 
-def test_estimate_is_within_ten_percent_on_a_uniform_instance():
-    # more sites than the 2,000-site sample, so the estimate really extrapolates
+def test_count_is_exact_before_the_matrix_is_built():
     demand, sites = _instance(11, 20_000, 9_000, side=5_000.0)
     nnz, nbytes = estimate_coverage_bytes(demand, sites, 100.0)
     true = coverage_matrix(demand, sites, 100.0).nnz
     assert true > 10_000
-    assert abs(nnz - true) <= 0.10 * true
+    assert nnz == true
     assert nbytes > nnz  # bytes scale with pairs, several bytes each
 
 
-def test_estimate_is_exact_when_every_site_is_probed():
+@pytest.mark.parametrize("seed", range(4))
+def test_matches_naive_when_sites_are_spread_far_wider_than_the_reach(seed):
+    # Few sites over a huge area: the grid cells grow wider than the reach
+    # (CELLS_PER_SITE), clusters of points and sites sit in single cells.
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 2_000_000.0, (3, 2))
+    demand = np.vstack([c + rng.normal(0, 80.0, (60, 2)) for c in centres])
+    sites = np.vstack([c + rng.normal(0, 80.0, (5, 2)) for c in centres])
+    got = coverage_matrix(demand, sites, 90.0)
+    np.testing.assert_array_equal(_dense(got), naive_quality(demand, sites, 90.0))
+
+
+def test_points_on_cell_edges_and_outside_the_site_extent():
+    # Sites on a line (zero-height extent), points on the grid lines, far beyond the
+    # extent, and exactly one reach outside it.
+    sites = np.array([[0.0, 0.0], [100.0, 0.0], [200.0, 0.0], [300.0, 0.0]])
+    xs = np.arange(-150.0, 451.0, 50.0)
+    demand = np.array([(x, y) for x in xs for y in (-100.0, -50.0, 0.0, 50.0, 100.0, 100.5)])
+    for radius in (50.0, 100.0, 99.99, 250.0):
+        got = coverage_matrix(demand, sites, radius)
+        np.testing.assert_array_equal(_dense(got), naive_quality(demand, sites, radius))
+
+
+def test_one_site_and_non_finite_points():
+    demand = np.array([[0.0, 0.0], [np.nan, 5.0], [3.0, np.inf], [30.0, 40.0], [1e300, -1e300],
+                       [-1e19, 0.0], [0.0, 1e19]])
+    got = _dense(coverage_matrix(demand, np.array([[0.0, 0.0]]), 50.0))[:, 0]
+    np.testing.assert_array_equal(got, [1, 0, 0, 1, 0, 0, 0])
+
+
+def test_columns_are_sorted_and_canonical():
+    demand, sites = _instance(5, 3_000, 400)
+    got = coverage_matrix(demand, sites, 120.0)
+    assert got.format == "csc"
+    assert got.has_sorted_indices
+    check = got.copy()
+    check.sum_duplicates()
+    assert check.nnz == got.nnz
+
+
+def test_same_matrix_every_time():
+    demand, sites = _instance(6, 5_000, 600)
+    a, b = coverage_matrix(demand, sites, 150.0), coverage_matrix(demand, sites, 150.0)
+    for name in ("data", "indices", "indptr"):
+        assert getattr(a, name).tobytes() == getattr(b, name).tobytes()
+
+
+def test_estimate_equals_the_built_matrix_on_a_small_instance():
     demand, sites = _instance(2, 500, 300)
     nnz, _ = estimate_coverage_bytes(demand, sites, 150.0)
     assert nnz == coverage_matrix(demand, sites, 150.0).nnz
