@@ -99,13 +99,27 @@ def _points(gdf: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _canonical(gdf: gpd.GeoDataFrame, key: pd.Series | None = None) -> gpd.GeoDataFrame:
-    """Sort rows by key (ids) or by coordinates, so input row order changes nothing."""
+    """Sort rows by key (ids) or by coordinates, so input row order changes nothing.
+
+    Plain 2-D points are rebuilt in the new order: reordered, the old point objects
+    lie scattered in memory, and every later pass over a million of them (coverage,
+    map, GeoPackage) would run several times slower.
+    """
+    geoms = gdf.geometry.array
+    plain = bool(len(gdf)) and bool(
+        np.all(shapely.get_type_id(geoms) == shapely.GeometryType.POINT)
+        & ~np.any(shapely.has_z(geoms) | shapely.is_empty(geoms))
+    )
     if key is not None:
         order = np.argsort(key.astype(str).to_numpy(), kind="stable")
+        xy = shapely.get_coordinates(geoms) if plain else None
     else:
         xy = shapely.get_coordinates(_points(gdf))
         order = np.lexsort((xy[:, 1], xy[:, 0]))
-    return gdf.iloc[order].reset_index(drop=True)
+    out = gdf.iloc[order].reset_index(drop=True)
+    if plain and xy is not None:
+        out[out.geometry.name] = gpd.GeoSeries(shapely.points(xy[order]), crs=gdf.crs)
+    return out
 
 
 def _site_ids(sites: gpd.GeoDataFrame, site_id: str | None, source: str) -> pd.Series:

@@ -24,7 +24,7 @@ import numpy as np
 from scipy import optimize, sparse
 
 from planner.coverage import CoverageProblem
-from planner.gains import all_gains
+from planner.gains import all_gains, gather
 from planner.greedy import GreedyState
 
 __all__ = [
@@ -325,9 +325,10 @@ def lagrangian_bound(
                 scale, stale = scale / 2, 0
         if best - lower <= 1e-6 * max(lower, 1.0) or scale < 1e-4:
             break
-        x = np.zeros(problem.n_sites)
-        x[free_idx[top]] = 1.0
-        grad = np.where(residual, problem.csc @ x - 1.0, 0.0)
+        # How many chosen sites see each point: only the chosen columns' entries.
+        pos, _ = gather(problem.csc.indptr, free_idx[top])
+        seen = np.bincount(problem.csc.indices[pos], minlength=problem.n_demand)
+        grad = np.where(residual, seen - 1.0, 0.0)
         # Steps only move v inside [0, w]: drop components that would leave it.
         grad[(v <= 0) & (grad > 0)] = 0.0
         grad[(v >= w) & (grad < 0)] = 0.0
