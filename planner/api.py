@@ -24,7 +24,7 @@ from geodata.crs import crs_label, to_metric
 from geodata.errors import LayerError, OptionError
 from planner.coverage import CoverageProblem, DecayBands, baseline_quality, coverage_matrix
 from planner.districts import district_table
-from planner.models import CoverageModel
+from planner.models import CoverageModel, DiscModel
 from planner.optimise import Exact, Progress, Solution, optimise
 from planner.plan import Certificate, PhaseResult, Plan
 
@@ -98,28 +98,20 @@ def _points(gdf: gpd.GeoDataFrame) -> np.ndarray:
     return out
 
 
-def _canonical(gdf: gpd.GeoDataFrame, key: pd.Series | None = None) -> gpd.GeoDataFrame:
-    """Sort rows by key (ids) or by coordinates, so input row order changes nothing.
+def _canonical(gdf: gpd.GeoDataFrame, key: pd.Series) -> gpd.GeoDataFrame:
+    """Sort rows by key (ids), so input row order changes nothing."""
+    order = np.argsort(key.astype(str).to_numpy(), kind="stable")
+    return gdf.iloc[order].reset_index(drop=True)
 
-    Plain 2-D points are rebuilt in the new order: reordered, the old point objects
-    lie scattered in memory, and every later pass over a million of them (coverage,
-    map, GeoPackage) would run several times slower.
+
+def _row_order(xy: np.ndarray) -> np.ndarray:
+    """The canonical order of points: by x, then y (input row order changes nothing).
+
+    The demand frame itself keeps its rows (the outputs list them as given); only
+    the optimiser sees them in this order. Reordering a million shapely points
+    would scatter them in memory and slow every later pass over them.
     """
-    geoms = gdf.geometry.array
-    plain = bool(len(gdf)) and bool(
-        np.all(shapely.get_type_id(geoms) == shapely.GeometryType.POINT)
-        & ~np.any(shapely.has_z(geoms) | shapely.is_empty(geoms))
-    )
-    if key is not None:
-        order = np.argsort(key.astype(str).to_numpy(), kind="stable")
-        xy = shapely.get_coordinates(geoms) if plain else None
-    else:
-        xy = shapely.get_coordinates(_points(gdf))
-        order = np.lexsort((xy[:, 1], xy[:, 0]))
-    out = gdf.iloc[order].reset_index(drop=True)
-    if plain and xy is not None:
-        out[out.geometry.name] = gpd.GeoSeries(shapely.points(xy[order]), crs=gdf.crs)
-    return out
+    return np.lexsort((xy[:, 1], xy[:, 0]))
 
 
 def _site_ids(sites: gpd.GeoDataFrame, site_id: str | None, source: str) -> pd.Series:
@@ -247,7 +239,6 @@ def plan_sites(
     if sites.empty:
         raise LayerError(src["sites"], "no candidate site is left (all inside exclusion zones?)")
     sites = _canonical(sites, sites["site_id"])
-    demand = _canonical(demand)
     ext = None if existing is None else to_metric(existing, source=src["existing"], crs=crs)
     if districts is not None:
         districts = to_metric(districts, source=src["districts"], crs=crs)
@@ -255,16 +246,19 @@ def plan_sites(
 
     t1 = time.perf_counter()
     demand_pts = _points(demand)
+    demand_xy = shapely.get_coordinates(demand_pts)
+    order = _row_order(demand_xy)
+    demand_pts, demand_xy = demand_pts[order], demand_xy[order]
     site_pts = np.asarray(sites.geometry.array)
-    weights = demand[weight].to_numpy(dtype=np.float64)
+    weights = demand[weight].to_numpy(dtype=np.float64)[order]
     bands = options.bands or None
+    # The disc model works on coordinates; other models need the points themselves.
+    rows = demand_xy if coverage is None or isinstance(coverage, DiscModel) else demand_pts
     if coverage is None:
-        matrix = coverage_matrix(demand_pts, site_pts, options.radius_m, bands=bands)
+        matrix = coverage_matrix(rows, site_pts, options.radius_m, bands=bands)
     else:
-        matrix = coverage.matrix(demand_pts, site_pts, options.radius_m, bands=bands)
-    base, owners = _existing_coverage(
-        demand_pts, ext, owner_column, weights, options, bands, coverage
-    )
+        matrix = coverage.matrix(rows, site_pts, options.radius_m, bands=bands)
+    base, owners = _existing_coverage(rows, ext, owner_column, weights, options, bands, coverage)
     problem = CoverageProblem.from_matrix(matrix, weights, baseline=base)
     timings["coverage"] = time.perf_counter() - t1
 
@@ -294,6 +288,7 @@ def plan_sites(
         solution,
         problem,
         demand,
+        order,
         sites,
         ext,
         owners,
@@ -313,7 +308,7 @@ def plan_sites(
 
 
 def _existing_coverage(
-    demand_pts: np.ndarray,
+    demand_rows: np.ndarray,
     existing: gpd.GeoDataFrame | None,
     owner_column: str,
     weights: np.ndarray,
@@ -321,8 +316,11 @@ def _existing_coverage(
     bands: DecayBands | None,
     coverage: CoverageModel | None = None,
 ) -> tuple[np.ndarray, dict[str, float]]:
-    """Quality from existing cameras per demand point, and what each owner covers alone."""
-    base = np.zeros(len(demand_pts))
+    """Quality from existing cameras per demand point, and what each owner covers alone.
+
+    ``demand_rows`` are the demand as the coverage model takes it (coordinates or points).
+    """
+    base = np.zeros(len(demand_rows))
     owners: dict[str, float] = {}
     if existing is None or existing.empty:
         return base, owners
@@ -335,9 +333,9 @@ def _existing_coverage(
     for name in sorted(owner.unique()):
         mine = cams[(owner == name).to_numpy()]
         if coverage is None:
-            q = baseline_quality(demand_pts, mine, options.radius_m, bands=bands)
+            q = baseline_quality(demand_rows, mine, options.radius_m, bands=bands)
         else:
-            cover = coverage.matrix(demand_pts, mine, options.radius_m, bands=bands).max(axis=1)
+            cover = coverage.matrix(demand_rows, mine, options.radius_m, bands=bands).max(axis=1)
             q = (cover.toarray() if sparse.issparse(cover) else np.asarray(cover)).ravel()
         owners[name] = float(np.dot(weights, q))
         np.maximum(base, q, out=base)
@@ -348,6 +346,7 @@ def _assemble(
     solution: Solution,
     problem: CoverageProblem,
     demand: gpd.GeoDataFrame,
+    order: np.ndarray,
     sites: gpd.GeoDataFrame,
     existing: gpd.GeoDataFrame | None,
     owners: dict[str, float],
@@ -393,12 +392,15 @@ def _assemble(
     footprints = gpd.GeoDataFrame(
         table[["site_id", "rank", "phase"]].copy(), geometry=shapes, crs=crs
     )
-    best = problem.best_quality(solution.order)
+    # The problem's rows are the demand in canonical order: back to the input's order.
+    best, weights = np.empty(len(order)), np.empty(len(order))
+    best[order] = problem.best_quality(solution.order)
+    weights[order] = problem.weights
     keep = [c for c in demand.columns if c not in ("geometry", weight, "weight", "covered")]
     out_demand = gpd.GeoDataFrame(
         pd.concat(
             [
-                pd.DataFrame({"weight": problem.weights, "covered": best}),
+                pd.DataFrame({"weight": weights, "covered": best}),
                 demand[keep].reset_index(drop=True),
             ],
             axis=1,
