@@ -19,11 +19,13 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from contextlib import closing
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import shapely
 from shapely.geometry import mapping
@@ -354,6 +356,10 @@ def _gpkg_frame(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
 #: Layers with more features than this are written without a spatial index.
 GPKG_INDEX_LIMIT = 200_000
 
+GPKG_OPTIONS: Mapping[str, str] = MappingProxyType({"VERSION": "1.2"})
+"""GeoPackage 1.2: what GDAL 3.x, QGIS and ArcGIS of the last years all read without a
+"partially supported" warning (newer GDAL would write 1.4)."""
+
 
 def write_geopackage(plan: Plan, path: str | Path) -> Path:
     """Write the plan's layers to one GeoPackage in the working metric CRS.
@@ -382,13 +388,63 @@ def write_geopackage(plan: Plan, path: str | Path) -> Path:
         # most of the write. Such a layer goes without one; QGIS and ogr2ogr build it
         # on request (e.g. `ogrinfo plan.gpkg -sql "SELECT CreateSpatialIndex('demand', 'geom')"`).
         index = "NO" if len(frame) > GPKG_INDEX_LIMIT else "YES"
-        # GeoPackage 1.2: what GDAL 3.x, QGIS and ArcGIS of the last years all read
-        # without a "partially supported" warning (newer GDAL would write 1.4).
-        pyogrio.write_dataframe(_gpkg_frame(frame, plan.crs), path, layer=name, driver="GPKG",
-                                SPATIAL_INDEX=index, dataset_options={"VERSION": "1.2"})
+        _write_gpkg_layer(_gpkg_frame(frame, plan.crs), path, name, SPATIAL_INDEX=index)
     _fix_gpkg_timestamps(path)
     logger.debug("wrote %s", path)
     return path
+
+
+def _write_gpkg_layer(frame: gpd.GeoDataFrame, path: Path, name: str, **options: str) -> None:
+    """Add ``frame`` to the GeoPackage as layer ``name``, through Arrow.
+
+    Plain points with numeric or text columns (a city's demand) go to
+    :func:`pyogrio.write_arrow` with their WKB built in one step from the
+    coordinates; anything else goes through :func:`pyogrio.write_dataframe`.
+    Both give the same file.
+    """
+    table = _point_table(frame)
+    if table is None:
+        pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", use_arrow=True,
+                                dataset_options=dict(GPKG_OPTIONS), **options)
+        return
+    epsg = frame.crs.to_epsg()  # the CRS as pyogrio.write_dataframe passes it
+    pyogrio.write_arrow(table, path, layer=name, driver="GPKG",
+                        geometry_name=frame.geometry.name, geometry_type="Point",
+                        crs=f"EPSG:{epsg}" if epsg else frame.crs.to_wkt("WKT1_GDAL"),
+                        dataset_options=dict(GPKG_OPTIONS), **options)
+
+
+_WKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("xy", "<f8", (2,))])
+"""A two-dimensional point in little-endian WKB."""
+
+
+def _point_table(frame: gpd.GeoDataFrame) -> pa.Table | None:
+    """``frame`` as an Arrow table with WKB geometry, or ``None`` unless plain points.
+
+    Plain: every geometry a non-empty two-dimensional point; every other column
+    numeric, boolean or text (not ``object``, not a date).
+    """
+    geometry = frame.geometry.name
+    geoms = frame.geometry.to_numpy()
+    if not len(geoms) or not all(
+        pd.api.types.is_numeric_dtype(dtype) or isinstance(dtype, pd.StringDtype)
+        for column, dtype in frame.dtypes.items()
+        if column != geometry
+    ):
+        return None
+    if not (
+        np.all(shapely.get_type_id(geoms) == shapely.GeometryType.POINT)
+        and not np.any(shapely.is_empty(geoms) | shapely.has_z(geoms))
+    ):
+        return None
+    wkb = np.empty(len(geoms), dtype=_WKB_POINT)
+    wkb["order"], wkb["type"], wkb["xy"] = 1, 1, shapely.get_coordinates(geoms)
+    offsets = np.arange(len(geoms) + 1, dtype=np.int64) * _WKB_POINT.itemsize
+    wkb_array = pa.Array.from_buffers(
+        pa.large_binary(), len(geoms), [None, pa.py_buffer(offsets), pa.py_buffer(wkb)]
+    )
+    table = pa.Table.from_pandas(pd.DataFrame(frame.drop(columns=geometry)), preserve_index=False)
+    return table.add_column(list(frame.columns).index(geometry), geometry, wkb_array)
 
 
 def _fix_gpkg_timestamps(path: Path) -> None:

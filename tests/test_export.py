@@ -16,6 +16,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -247,6 +248,69 @@ def test_object_columns_are_stored_as_text(small_plan: Plan, tmp_path: Path) -> 
     plan = dataclasses.replace(small_plan, sites=sites)
     back = gpd.read_file(export.write_geopackage(plan, tmp_path / "p.gpkg"), layer="sites")
     assert list(back["tags"].fillna("-")) == ['["a","b"]', "-", '{"k":1}', '"plain"', '"2.5"']
+
+
+def _column_kinds(n: int) -> dict[str, Any]:
+    """A column of each kind a layer may hold."""
+    rng = np.random.default_rng(4)
+    return {
+        "flag": rng.random(n) > 0.5,
+        "maybe": pd.array([True, None] * (n // 2), dtype="boolean"),
+        "count": np.arange(n, dtype=np.int64) * 10**12,
+        "small": np.arange(n, dtype=np.int32),
+        "sparse": pd.array([1, None] * (n // 2), dtype="Int64"),
+        "weight": np.r_[np.nan, np.inf, -0.0, rng.random(n - 3)],
+        "name": pd.Series(["a", "旺角", None, HOSTILE, ""] * (n // 5), dtype="str"),
+    }
+
+
+def _gpkg_bytes(path: Path) -> bytes:
+    export._fix_gpkg_timestamps(path)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["points", "polygons"])
+def test_layers_through_arrow_are_the_file_gdal_writes_feature_by_feature(
+    tmp_path: Path, kind: str
+) -> None:
+    n = 50
+    rng = np.random.default_rng(9)
+    geometry = shapely.points(rng.uniform(800_000, 900_000, (n, 2)))
+    if kind == "polygons":
+        geometry = shapely.buffer(geometry, 50.0)
+    frame = gpd.GeoDataFrame(_column_kinds(n), geometry=geometry, crs="EPSG:2326")
+    assert (export._point_table(frame) is None) == (kind == "polygons")
+    fast = tmp_path / "arrow.gpkg"
+    export._write_gpkg_layer(frame, fast, "layer", SPATIAL_INDEX="YES")
+    plain = tmp_path / "plain.gpkg"
+    pyogrio.write_dataframe(frame, plain, layer="layer", driver="GPKG", use_arrow=False,
+                            dataset_options={"VERSION": "1.2"}, SPATIAL_INDEX="YES")
+    assert _gpkg_bytes(fast) == _gpkg_bytes(plain)
+
+
+def test_geopackage_column_types_read_back(small_plan: Plan, tmp_path: Path) -> None:
+    n = len(small_plan.demand)
+    demand = small_plan.demand.copy()
+    for name, values in _column_kinds(n).items():
+        demand[name] = values
+    plan = dataclasses.replace(small_plan, demand=demand)
+    path = export.write_geopackage(plan, tmp_path / "plan.gpkg")
+    back = pyogrio.read_dataframe(path, layer="demand")
+    assert back["flag"].dtype == bool
+    assert back["count"].dtype == np.int64
+    assert back["small"].dtype == np.int32
+    assert back["weight"].dtype == np.float64
+    assert list(back["name"].fillna("-")) == list(demand["name"].fillna("-"))
+    assert list(back["count"]) == list(demand["count"])
+    ogrinfo = shutil.which("ogrinfo")
+    if ogrinfo is None:
+        pytest.skip("ogrinfo (GDAL command line tools) is not installed")
+    out = subprocess.run([ogrinfo, "-ro", "-so", str(path), "demand"], capture_output=True,
+                         text=True, check=True).stdout
+    for field in ("flag: Integer(Boolean)", "maybe: Integer(Boolean)", "count: Integer64",
+                  "small: Integer", "sparse: Integer64", "weight: Real", "name: String",
+                  "covered: Real"):
+        assert field in out
 
 
 # --------------------------------------------------------------------------- CSV
