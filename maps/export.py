@@ -11,7 +11,6 @@ import csv
 import dataclasses
 import datetime as dt
 import importlib.metadata
-import itertools
 import json
 import logging
 import math
@@ -30,6 +29,7 @@ import pyogrio
 import shapely
 from shapely.geometry import mapping
 
+from maps.geojson import compact_json, geometry_objects, geometry_texts
 from planner.plan import Plan
 
 __all__ = [
@@ -37,7 +37,9 @@ __all__ = [
     "GPKG_TIMESTAMP",
     "curve_to_csv",
     "districts_to_csv",
+    "footprints_geojson_text",
     "footprints_to_geojson",
+    "plan_geojson_text",
     "plan_summary",
     "plan_to_geojson",
     "sites_to_csv",
@@ -137,17 +139,6 @@ def _geometry_json(geom: shapely.Geometry | None) -> dict[str, Any] | None:
     return {"type": obj["type"], "coordinates": _round_coords(obj["coordinates"])}
 
 
-_RAGGED_TYPES: Mapping[shapely.GeometryType, str] = {
-    shapely.GeometryType.POINT: "Point",
-    shapely.GeometryType.LINESTRING: "LineString",
-    shapely.GeometryType.POLYGON: "Polygon",
-    shapely.GeometryType.MULTIPOINT: "MultiPoint",
-    shapely.GeometryType.MULTILINESTRING: "MultiLineString",
-    shapely.GeometryType.MULTIPOLYGON: "MultiPolygon",
-}
-"""Geometry types written from one coordinate array per type (GeoJSON names)."""
-
-
 def _round_array(values: np.ndarray, decimals: int = COORD_DECIMALS) -> np.ndarray:
     """Round every number exactly as Python's ``round(value, decimals)`` does.
 
@@ -181,39 +172,9 @@ def _round_array(values: np.ndarray, decimals: int = COORD_DECIMALS) -> np.ndarr
     return out
 
 
-def _nest(items: list[Any], offsets: Iterable[np.ndarray]) -> list[Any]:
-    """Split a flat list by offset arrays, innermost first (as ``to_ragged_array`` gives)."""
-    for offset in offsets:
-        bounds = offset.tolist()
-        items = [items[a:b] for a, b in itertools.pairwise(bounds)]
-    return items
-
-
 def _geometries_json(geoms: np.ndarray) -> list[dict[str, Any] | None]:
-    """:func:`_geometry_json` of every geometry, vectorised: the same objects, faster.
-
-    Two-dimensional points, lines and polygons (single or multi) are rounded
-    and nested from one coordinate array per geometry type; anything else
-    (collections, coordinates with z) goes through :func:`_geometry_json`.
-    """
-    out: list[dict[str, Any] | None] = [None] * len(geoms)
-    if not len(geoms):
-        return out
-    type_ids = shapely.get_type_id(geoms)
-    plain = ~shapely.is_empty(geoms) & ~shapely.has_z(geoms)
-    for kind, name in _RAGGED_TYPES.items():
-        rows = np.flatnonzero((type_ids == kind) & plain)
-        if not len(rows):
-            continue
-        _, coords, offsets = shapely.to_ragged_array(geoms[rows], include_z=False)
-        nested = _nest(_round_array(coords).tolist(), offsets)
-        for row, coordinates in zip(rows.tolist(), nested, strict=True):
-            out[row] = {"type": name, "coordinates": coordinates}
-    vectorised = np.isin(type_ids, [int(kind) for kind in _RAGGED_TYPES]) & plain
-    rest = (type_ids >= 0) & ~vectorised
-    for row in np.flatnonzero(rest).tolist():
-        out[row] = _geometry_json(geoms[row])
-    return out
+    """:func:`_geometry_json` of every geometry, vectorised: the same objects, faster."""
+    return geometry_objects(geoms, round_values=_round_array, other=_geometry_json)
 
 
 def _ordered_columns(frame: pd.DataFrame, leading: Iterable[str]) -> list[str]:
@@ -224,14 +185,18 @@ def _ordered_columns(frame: pd.DataFrame, leading: Iterable[str]) -> list[str]:
     return first + rest
 
 
-def _feature_collection(frame: gpd.GeoDataFrame, leading: Iterable[str]) -> dict[str, Any]:
-    """Features of ``frame`` (already in EPSG:4326) with properties in a stable order."""
+def _properties(frame: gpd.GeoDataFrame, leading: Iterable[str]) -> list[dict[str, Any]]:
+    """Each feature's properties as plain JSON values, the ``leading`` columns first."""
     columns = _ordered_columns(frame, leading)
     records = frame[columns].to_dict(orient="records") if columns else [{}] * len(frame)
+    return [{str(k): json_value(v) for k, v in props.items()} for props in records]
+
+
+def _feature_collection(frame: gpd.GeoDataFrame, leading: Iterable[str]) -> dict[str, Any]:
+    """Features of ``frame`` (already in EPSG:4326) with properties in a stable order."""
     geometries = _geometries_json(frame.geometry.to_numpy())
     features = []
-    for props, geometry in zip(records, geometries, strict=True):
-        properties = {str(k): json_value(v) for k, v in props.items()}
+    for properties, geometry in zip(_properties(frame, leading), geometries, strict=True):
         feature: dict[str, Any] = {"type": "Feature"}
         if "site_id" in properties:
             feature["id"] = properties["site_id"]
@@ -239,6 +204,29 @@ def _feature_collection(frame: gpd.GeoDataFrame, leading: Iterable[str]) -> dict
         feature["properties"] = properties
         features.append(feature)
     return {"type": "FeatureCollection", "features": features}
+
+
+def _feature_collection_text(frame: gpd.GeoDataFrame, leading: Iterable[str]) -> str:
+    """``dumps_json(_feature_collection(frame, leading))``, written without the nested lists.
+
+    For a city's footprints (hundreds of thousands of vertices) building the lists
+    of Python floats and serialising them is most of the time; here the geometry
+    text comes from :func:`maps.geojson.geometry_texts` instead.
+    """
+    geometries = geometry_texts(
+        frame.geometry.to_numpy(),
+        decimals=COORD_DECIMALS,
+        round_values=_round_array,
+        other=_geometry_json,
+    )
+    features = []
+    for properties, geometry in zip(_properties(frame, leading), geometries, strict=True):
+        identity = f'"id":{compact_json(properties["site_id"])},' if "site_id" in properties else ""
+        features.append(
+            f'{{"type":"Feature",{identity}"geometry":{geometry},'
+            f'"properties":{compact_json(properties)}}}'
+        )
+    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}\n"
 
 
 # --------------------------------------------------------------------------- GeoJSON
@@ -263,7 +251,23 @@ def plan_to_geojson(plan: Plan) -> dict[str, Any]:
     dict
         A JSON-serialisable FeatureCollection.
     """
-    return _feature_collection(plan.sites.to_crs(WGS84), SITE_COLUMNS)
+    return _feature_collection(_sites_wgs84(plan), SITE_COLUMNS)
+
+
+def plan_geojson_text(plan: Plan) -> str:
+    """:func:`plan_to_geojson` as the text :func:`write_geojson` writes for it (faster).
+
+    Parameters
+    ----------
+    plan
+        The plan to export.
+
+    Returns
+    -------
+    str
+        ``dumps_json(plan_to_geojson(plan))``.
+    """
+    return _feature_collection_text(_sites_wgs84(plan), SITE_COLUMNS)
 
 
 def footprints_to_geojson(plan: Plan) -> dict[str, Any]:
@@ -282,28 +286,57 @@ def footprints_to_geojson(plan: Plan) -> dict[str, Any]:
     dict
         A JSON-serialisable FeatureCollection.
     """
+    return _feature_collection(_footprints_wgs84(plan), FOOTPRINT_COLUMNS)
+
+
+def footprints_geojson_text(plan: Plan) -> str:
+    """:func:`footprints_to_geojson` as the text :func:`write_geojson` writes for it (faster).
+
+    Parameters
+    ----------
+    plan
+        The plan to export.
+
+    Returns
+    -------
+    str
+        ``dumps_json(footprints_to_geojson(plan))``.
+    """
+    return _feature_collection_text(_footprints_wgs84(plan), FOOTPRINT_COLUMNS)
+
+
+def _sites_wgs84(plan: Plan) -> gpd.GeoDataFrame:
+    """The chosen sets in EPSG:4326."""
+    return plan.sites.to_crs(WGS84)
+
+
+def _footprints_wgs84(plan: Plan) -> gpd.GeoDataFrame:
+    """The footprints in EPSG:4326, oriented by the right-hand rule."""
     frame = plan.footprints.to_crs(WGS84)
     oriented = shapely.orient_polygons(frame.geometry.to_numpy(), exterior_cw=False)
-    frame = frame.set_geometry(gpd.GeoSeries(oriented, index=frame.index, crs=WGS84))
-    return _feature_collection(frame, FOOTPRINT_COLUMNS)
+    return frame.set_geometry(gpd.GeoSeries(oriented, index=frame.index, crs=WGS84))
 
 
 def dumps_json(obj: Any, *, indent: int | None = None) -> str:
     """Serialise ``obj`` deterministically; NaN or infinity raise ``ValueError``."""
-    separators = (",", ":") if indent is None else (",", ": ")
+    if indent is None:
+        return compact_json(obj) + "\n"
     text = json.dumps(
-        obj, ensure_ascii=False, allow_nan=False, separators=separators, indent=indent
+        obj, ensure_ascii=False, allow_nan=False, separators=(",", ": "), indent=indent
     )
     return text + "\n"
 
 
-def write_geojson(obj: Mapping[str, Any], path: str | Path) -> Path:
+
+def write_geojson(obj: Mapping[str, Any] | str, path: str | Path) -> Path:
     """Write a GeoJSON object as compact UTF-8 JSON with a trailing newline.
 
     Parameters
     ----------
     obj
-        From :func:`plan_to_geojson` or :func:`footprints_to_geojson`.
+        From :func:`plan_to_geojson` or :func:`footprints_to_geojson`, or the
+        text of either from :func:`plan_geojson_text` or
+        :func:`footprints_geojson_text` (the same bytes, written faster).
     path
         The file to write (replaced when it exists).
 
@@ -312,7 +345,12 @@ def write_geojson(obj: Mapping[str, Any], path: str | Path) -> Path:
     Path
         ``path``.
     """
-    return _write_json(obj, Path(path))
+    path = Path(path)
+    if not isinstance(obj, str):
+        return _write_json(obj, path)
+    path.write_bytes(obj.encode("utf-8"))
+    logger.debug("wrote %s", path)
+    return path
 
 
 def _write_json(obj: Any, path: Path, *, indent: int | None = None) -> Path:

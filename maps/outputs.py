@@ -42,8 +42,8 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
     map_writer
         Called as ``map_writer(plan, folder / "map.html")`` when given.
     """
-    export.write_geojson(export.plan_to_geojson(plan), folder / "sites.geojson")
-    export.write_geojson(export.footprints_to_geojson(plan), folder / "footprints.geojson")
+    export.write_geojson(export.plan_geojson_text(plan), folder / "sites.geojson")
+    export.write_geojson(export.footprints_geojson_text(plan), folder / "footprints.geojson")
     export.write_summary(plan, folder / "summary.json")
     export.write_geopackage(plan, folder / "plan.gpkg")
     export.sites_to_csv(plan, folder / "sites.csv")

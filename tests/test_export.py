@@ -157,6 +157,41 @@ def test_unicode_is_written_as_is(tmp_path: Path) -> None:
     assert path.read_bytes() == '{"name":"旺角"}\n'.encode()
 
 
+def _odd_plan(small_plan: Plan) -> Plan:
+    """The small plan with NaN, infinity, decimals, dates, text and holes in its layers."""
+    sites = small_plan.sites.copy()
+    sites["marginal_weight"] = sites["marginal_weight"].astype(float)
+    sites.loc[0, "marginal_weight"] = np.nan
+    sites.loc[1, "marginal_weight"] = np.inf
+    sites["price"] = [Decimal("1.5"), None, np.nan, 2, 3]
+    sites["installed"] = [dt.date(2025, 1, 2)] * 5
+    sites["note"] = ["旺角", "", None, 'say "hi"\n', HOSTILE]
+    footprints = small_plan.footprints.copy()
+    x0, y0 = 412_300.0, 3_697_300.0
+    outer = [(x0, y0), (x0, y0 + 100), (x0 + 100, y0 + 100), (x0 + 100, y0)]
+    hole = [(x0 + 40, y0 + 40), (x0 + 60, y0 + 40), (x0 + 60, y0 + 60), (x0 + 40, y0 + 60)]
+    footprints.loc[0, "geometry"] = Polygon(outer, [hole])
+    footprints.loc[1, "geometry"] = shapely.MultiPolygon(
+        [shapely.box(x0, y0, x0 + 10, y0 + 10), shapely.box(x0 + 20, y0, x0 + 30, y0 + 10)]
+    )
+    return dataclasses.replace(small_plan, sites=sites, footprints=footprints)
+
+
+@pytest.mark.parametrize("odd", [False, True])
+def test_geojson_text_is_the_dumped_collection(small_plan: Plan, odd: bool) -> None:
+    plan = _odd_plan(small_plan) if odd else small_plan
+    assert export.plan_geojson_text(plan) == export.dumps_json(export.plan_to_geojson(plan))
+    assert export.footprints_geojson_text(plan) == export.dumps_json(
+        export.footprints_to_geojson(plan)
+    )
+
+
+def test_write_geojson_takes_the_text(small_plan: Plan, tmp_path: Path) -> None:
+    a = export.write_geojson(export.plan_to_geojson(small_plan), tmp_path / "a.geojson")
+    b = export.write_geojson(export.plan_geojson_text(small_plan), tmp_path / "b.geojson")
+    assert a.read_bytes() == b.read_bytes()
+
+
 # --------------------------------------------------------------------------- footprints
 
 
