@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 
 from maps import webmap
 from maps.compare import MARKER, Comparison, PlanRecord
+from maps.elements import GeoJson
 from maps.export import dumps_json, json_value
 from maps.pages import PageSection, Table, render_html, render_markdown
 
@@ -301,7 +302,7 @@ def comparison_map(cmp: Comparison, *, tiles: str | None = "OpenStreetMap") -> f
             crs=webmap.WGS84)
         props = [{"site_id": webmap.escape_text(s), "group": webmap.escape_text(name)}
                  for s in g.site_ids]
-        folium.GeoJson(
+        GeoJson(
             webmap.feature_collection(frame, props),
             name=f"{webmap.escape_text(name)} ({len(g.site_ids):,})",
             marker=folium.CircleMarker(radius=4, color="#ffffff", weight=1, fill=True,

@@ -45,10 +45,11 @@ import pandas as pd
 import pyproj
 import shapely
 from branca.colormap import LinearColormap
-from branca.element import Element, Figure, MacroElement
+from branca.element import Element, Figure
 from offlinefolium import plugins
 from offlinefolium.template import Template
 
+from maps.elements import GeoJson, HeatMap, LayerControl, VerbatimMacroElement
 from planner.plan import Plan
 
 __all__ = [
@@ -315,8 +316,8 @@ def _add_heat(m: folium.Map, demand: gpd.GeoDataFrame, *, max_points: int) -> No
     data = _heat_points(demand, max_points=max_points)
     if not len(data):
         return
-    plugins.HeatMap(
-        data.tolist(),
+    HeatMap(
+        data,
         name="Demand (heat map)",
         min_opacity=0.15,
         radius=12,
@@ -351,7 +352,7 @@ def _add_districts(m: folium.Map, districts: gpd.GeoDataFrame) -> None:
     data = _feature_collection(wgs, _district_properties(districts))
     style = {f["id"]: fill for f, fill in zip(data["features"], fills, strict=True)}
     fields = [(c, a) for c, a in _DISTRICT_FIELDS if c in data["features"][0]["properties"]]
-    layer = folium.GeoJson(
+    layer = GeoJson(
         data,
         name="Districts: covered share",
         style_function=lambda f: {
@@ -421,7 +422,7 @@ def _add_footprints(
     note = " (top-ranked sets only)" if len(footprints) > max_footprints else ""
     for i, phase in enumerate(fp["phase"]):
         colour = _phase_colour(phase)
-        folium.GeoJson(
+        GeoJson(
             _feature_collection(fp.iloc[[i]]),
             name=f"Coverage footprints, phase {int(phase)}{note}",
             style_function=_constant_style(
@@ -461,7 +462,7 @@ def _add_sites(m: folium.Map, sites: gpd.GeoDataFrame) -> None:
     for phase in sorted(sites["phase"].unique()):
         part = wgs[sites["phase"].to_numpy() == phase]
         colour = _phase_colour(phase)
-        folium.GeoJson(
+        GeoJson(
             _feature_collection(part, _site_properties(part)),
             name=f"Camera sets, phase {int(phase)} ({len(part):,})",
             marker=folium.CircleMarker(
@@ -489,7 +490,7 @@ def _add_existing(m: folium.Map, existing: gpd.GeoDataFrame) -> None:
     for owner, colour in colours.items():
         part = wgs[(owners == owner).to_numpy()]
         label = _text(owner)
-        folium.GeoJson(
+        GeoJson(
             _feature_collection(part, [{"owner": label}] * len(part)),
             name=f"Existing cameras: {label} ({len(part):,})",
             marker=folium.CircleMarker(
@@ -506,7 +507,7 @@ def _add_exclusions(m: folium.Map, exclusions: gpd.GeoDataFrame) -> None:
     wgs = _to_wgs84(exclusions)
     named = "name" in exclusions.columns
     props = [{"name": _text(v)} for v in exclusions["name"]] if named else None
-    folium.GeoJson(
+    GeoJson(
         _feature_collection(wgs, props),
         name="Exclusion zones",
         style_function=_constant_style(
@@ -527,13 +528,13 @@ def _add_exclusions(m: folium.Map, exclusions: gpd.GeoDataFrame) -> None:
 def _add_layer_control(m: folium.Map, *, max_open: int = 8) -> None:
     """The layer control: open when it lists at most ``max_open`` overlays, else collapsed."""
     overlays = [c for c in m._children.values() if isinstance(c, folium.map.Layer) and c.overlay]
-    folium.LayerControl(collapsed=len(overlays) > max_open).add_to(m)
+    LayerControl(collapsed=len(overlays) > max_open).add_to(m)
 
 
 # --------------------------------------------------------------------------- boxes
 
 
-class _Box(MacroElement):
+class _Box(VerbatimMacroElement):
     """A fixed HTML box on the page: ``body`` must already be escaped HTML."""
 
     _template = Template(

@@ -14,8 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from branca.element import Element, MacroElement
+from offlinefolium import plugins
 from shapely.geometry import Polygon, shape
 
+from maps.elements import HeatMap, TextElement, VerbatimMacroElement
 from maps.webmap import (
     PHASE_COLOURS,
     _bounds,
@@ -289,3 +292,42 @@ def test_simplify_as_topology_preserving() -> None:
     assert len(out[0].exterior.coords) < len(disc.exterior.coords)
     assert len(out[1].interiors) == 1
     assert out[2] is None
+
+
+# --------------------------------------------------------------------------- elements rendered once
+
+
+def test_page_is_what_branca_renders(small_plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    ours = render_map(plan_map(small_plan, tiles=None))
+    # branca's own render: each macro's text compiled and rendered again as a template
+    monkeypatch.setattr(VerbatimMacroElement, "render", MacroElement.render)
+    assert render_map(plan_map(small_plan, tiles=None)) == ours
+
+
+def test_template_syntax_in_the_data_is_shown_as_it_is(small_plan: Plan) -> None:
+    sites = small_plan.sites.copy()
+    sites.loc[0, "site_id"] = "S{{ 6*7 }}"
+    sites.loc[1, "mount_type"] = "pole {% if %}"
+    existing = small_plan.existing.assign(owner=["{# owner"])
+    plan = dataclasses.replace(small_plan, title="T {{ 7*7 }}", sites=sites, existing=existing)
+    page = render_map(plan_map(plan, tiles=None))
+    assert "T {{ 7*7 }}" in page
+    assert "T 49" not in page
+    features = [f for fc in site_layers(page).values() for f in fc["features"]]
+    assert {f["properties"]["site_id"] for f in features} >= {"S{{ 6*7 }}"}
+    assert "pole {% if %}" in {f["properties"].get("mount_type") for f in features}
+    assert "Existing cameras: {# owner (1)" in page
+
+
+@pytest.mark.parametrize("text", ["a", "a\n", "a\n\n", "a\r\nb\rc\n", "\n", "", "x\r", "a\r\r\n"])
+def test_text_element_renders_as_jinja_would(text: str) -> None:
+    assert TextElement(text).render() == Element(text).render()
+
+
+def test_heat_map_data_as_the_plugin_checks_it() -> None:
+    data = np.array([[22.3, 114.1, 1.0], [22.25, 114.15, 0.5]])
+    ours = HeatMap(data, name="heat")
+    theirs = plugins.HeatMap(data.tolist(), name="heat")
+    assert json.dumps(ours.data) == json.dumps(theirs.data)
+    with pytest.raises(ValueError, match="finite"):
+        HeatMap(np.array([[22.3, np.nan, 1.0]]))
