@@ -18,11 +18,15 @@ from branca.element import Element, MacroElement
 from offlinefolium import plugins
 from shapely.geometry import Polygon, shape
 
+from maps import webmap
 from maps.elements import HeatMap, TextElement, VerbatimMacroElement
 from maps.webmap import (
     PHASE_COLOURS,
     _bounds,
+    _convex,
+    _grid_sums,
     _heat_points,
+    _phase_footprints,
     _simplify,
     plan_map,
     render_map,
@@ -294,7 +298,45 @@ def test_simplify_as_topology_preserving() -> None:
     assert out[2] is None
 
 
-# --------------------------------------------------------------------------- elements rendered once
+# --------------------------------------------------------------------------- faster, same map
+
+
+def discs(rng: np.random.Generator, n: int, *, x0: float, y0: float) -> np.ndarray:
+    """Disc footprints: dense clusters (overlapping), a scatter (mostly alone), two touching."""
+    centres = np.vstack(
+        [
+            rng.normal(0, 150, (n // 2, 2)) + rng.uniform(0, 5_000, (1, 2)),
+            rng.uniform(0, 20_000, (n - n // 2 - 2, 2)),
+            [[30_000, 30_000], [30_200, 30_000]],
+        ]
+    ) + np.array([x0, y0])
+    return shapely.buffer(shapely.points(centres), 100.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_footprints_dissolve_to_the_union_of_all(small_plan: Plan, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    geoms = discs(rng, 600, x0=400_000.0, y0=3_690_000.0)
+    phases = rng.integers(1, 4, len(geoms))
+    fp = gpd.GeoDataFrame(
+        {"site_id": np.arange(len(geoms)), "rank": np.arange(1, len(geoms) + 1), "phase": phases},
+        geometry=geoms,
+        crs=small_plan.crs,
+    )
+    out = _phase_footprints(fp, max_footprints=10_000, simplify_m=1.0)
+    assert list(out["phase"]) == [1, 2, 3]
+    simplified = _simplify(geoms, 1.0)
+    for phase, drawn in zip(out["phase"], out.geometry.to_crs(small_plan.crs), strict=True):
+        mine = simplified[phases == phase]
+        union, dissolved = shapely.union_all(mine), shapely.disjoint_subset_union_all(mine)
+        # the same shape, apart only by floating-point noise (micrometres)
+        assert shapely.get_num_geometries(dissolved) == shapely.get_num_geometries(union)
+        assert shapely.get_num_coordinates(dissolved) == shapely.get_num_coordinates(union)
+        assert shapely.hausdorff_distance(dissolved, union) < 1e-6
+        assert dissolved.symmetric_difference(union).area < 1e-6
+        # and that is what the map draws (to its 6 decimals of a degree, about 0.1 m)
+        assert shapely.get_num_geometries(drawn) == shapely.get_num_geometries(union)
+        assert shapely.hausdorff_distance(drawn, union) < 0.1
 
 
 def test_page_is_what_branca_renders(small_plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -331,3 +373,54 @@ def test_heat_map_data_as_the_plugin_checks_it() -> None:
     assert json.dumps(ours.data) == json.dumps(theirs.data)
     with pytest.raises(ValueError, match="finite"):
         HeatMap(np.array([[22.3, np.nan, 1.0]]))
+
+
+def test_heat_grid_on_a_bitmap_is_the_sorted_grid(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(8)
+    xy = rng.normal(0, 3_000, (50_000, 2)) + np.array([833_000.0, 823_000.0])
+    w = rng.gamma(1.5, 1.0, len(xy))
+    x, y = xy[:, 0], xy[:, 1]
+    cells = (25.0, 100.0, 400.0)
+    bitmap = [_grid_sums(x, y, w, cell_m=c, max_cells=20_000) for c in cells]
+    monkeypatch.setattr(webmap, "_DENSE_KEYS", 0)  # every grid through np.unique
+    unique = [_grid_sums(x, y, w, cell_m=c, max_cells=20_000) for c in cells]
+    assert bitmap[0] is None  # too many cells hold weight
+    assert unique[0] is None
+    for a, b in zip(bitmap[1:], unique[1:], strict=True):
+        assert all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
+
+
+def test_convex_polygons_are_found_as_by_their_hull() -> None:
+    rng = np.random.default_rng(6)
+    t = np.linspace(0, 2 * np.pi, 11)[:-1]
+    star = Polygon(np.c_[np.cos(t), np.sin(t)] * (1 + 0.5 * (np.arange(10) % 2))[:, None])
+    twice = Polygon(np.c_[np.cos(2 * t), np.sin(2 * t)])  # goes round twice
+    shapes = np.array(
+        [
+            star,
+            twice,
+            Polygon(),
+            None,
+            shapely.Point(0, 0),
+            shapely.box(0, 0, 1, 1),
+            shapely.box(0, 0, 1, 1).reverse(),
+            Polygon([(0, 0), (1, 0), (2, 0), (2, 1), (0, 1)]),  # a straight vertex
+            Polygon([(0, 0), (0, 0), (1, 0), (1, 1)]),  # a repeated vertex
+            shapely.box(0, 0, 2, 2).difference(shapely.box(0.5, 0.5, 1, 1)),  # a hole
+            shapely.MultiPolygon([shapely.box(0, 0, 1, 1)]),
+            Polygon([(0, 0), (1, 0), (1, 1), (0.5, 1 - 1e-13), (0, 1)]),  # a dent of 1e-13
+            Polygon([(0, 0), (1, 0), (1, 1), (0.5, 0.9), (0, 1)]),  # a real dent
+        ],
+        dtype=object,
+    )
+    shapes = np.concatenate(
+        [shapes, shapely.buffer(shapely.points(rng.uniform(0, 100, (50, 2))), 3.0)]
+    )
+    polygon = (shapely.get_type_id(shapes) == shapely.GeometryType.POLYGON) & (
+        shapely.get_num_interior_rings(shapes) == 0
+    )
+    by_hull = polygon & (
+        shapely.area(shapely.convex_hull(shapes)) <= shapely.area(shapes) * (1 + 1e-9)
+    )
+    assert _convex(shapes).tolist() == by_hull.tolist()
+    assert by_hull[[0, 5, 6, 7, 8, 11, 12]].tolist() == [False, True, True, True, True, True, False]
