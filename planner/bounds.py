@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit, prange
 from scipy import optimize, sparse
 
 from planner.coverage import CoverageProblem
-from planner.gains import all_gains, gather
+from planner.gains import all_gains
 from planner.greedy import GreedyState
 
 __all__ = [
@@ -256,6 +257,51 @@ def _conflict_rows(
     return sparse.csr_array((np.ones(2 * k), (rows, cols)), shape=(k, len(columns) + n_groups))
 
 
+@njit(cache=True, parallel=True)
+def _column_sums(indptr, indices, v, columns):
+    """``sum_i v_i`` over the points each of ``columns`` sees (binary coverage)."""
+    out = np.empty(len(columns))
+    for t in prange(len(columns)):
+        j = columns[t]
+        total = 0.0
+        for e in range(indptr[j], indptr[j + 1]):
+            total += v[indices[e]]
+        out[t] = total
+    return out
+
+
+@njit(cache=True)
+def _subgradient_step(indptr, indices, chosen, residual, w, v, seen, size):
+    """One projected subgradient step on ``v`` (in place); returns the new ``sum(v)``,
+    or -1 when the gradient is zero.
+
+    The gradient at point ``i`` is (chosen sites seeing ``i``) - 1 on residual points,
+    with components that would leave ``[0, w_i]`` dropped; the step is
+    ``size / |gradient|²`` (Polyak). ``seen`` is scratch, all zeros, left all zeros.
+    """
+    for j in chosen:
+        for e in range(indptr[j], indptr[j + 1]):
+            seen[indices[e]] += 1
+    norm = 0.0
+    for i in range(len(v)):
+        g = seen[i] - 1.0 if residual[i] else 0.0
+        if (v[i] <= 0.0 and g > 0.0) or (v[i] >= w[i] and g < 0.0):
+            continue
+        norm += g * g
+    total = -1.0
+    if norm > 0.0:
+        step, total = size / norm, 0.0
+        for i in range(len(v)):
+            g = seen[i] - 1.0 if residual[i] else 0.0
+            if not ((v[i] <= 0.0 and g > 0.0) or (v[i] >= w[i] and g < 0.0)):
+                v[i] = min(max(v[i] - step * g, 0.0), w[i])
+            total += v[i]
+    for j in chosen:
+        for e in range(indptr[j], indptr[j + 1]):
+            seen[indices[e]] = 0
+    return total
+
+
 def lagrangian_steps(nnz: int) -> int:
     """Subgradient steps for an instance with ``nnz`` coverage pairs: about 2e8
     pair visits in all, between 20 and 300 steps."""
@@ -308,15 +354,17 @@ def lagrangian_bound(
     p = min(int(count), free_idx.size)
     if p <= 0 or not residual.any():
         return constant
-    at = problem.by_site  # sites x demand: column sums of v by one product
+    csc = problem.csc
     v = np.clip(w if start is None else np.minimum(start, w), 0.0, None)
+    seen = np.zeros(problem.n_demand, dtype=np.int32)
+    w_total, v_total = float(w.sum()), float(v.sum())
     best = np.inf
     scale, stale = 2.0, 0
-    steps = lagrangian_steps(problem.csc.nnz) if iterations is None else iterations
+    steps = lagrangian_steps(csc.nnz) if iterations is None else iterations
     for _ in range(steps):
-        sums = (at @ v)[free_idx]
+        sums = _column_sums(csc.indptr, csc.indices, v, free_idx)
         top = np.argpartition(sums, sums.size - p)[sums.size - p :]
-        value = constant + float(w.sum() - v.sum()) + float(sums[top].sum())
+        value = constant + (w_total - v_total) + float(sums[top].sum())
         if value < best - 1e-12 * max(value, 1.0):
             best, stale = value, 0
         else:
@@ -325,17 +373,10 @@ def lagrangian_bound(
                 scale, stale = scale / 2, 0
         if best - lower <= 1e-6 * max(lower, 1.0) or scale < 1e-4:
             break
-        # How many chosen sites see each point: only the chosen columns' entries.
-        pos, _ = gather(problem.csc.indptr, free_idx[top])
-        seen = np.bincount(problem.csc.indices[pos], minlength=problem.n_demand)
-        grad = np.where(residual, seen - 1.0, 0.0)
-        # Steps only move v inside [0, w]: drop components that would leave it.
-        grad[(v <= 0) & (grad > 0)] = 0.0
-        grad[(v >= w) & (grad < 0)] = 0.0
-        norm = float(grad @ grad)
-        if norm == 0.0:
+        v_total = _subgradient_step(
+            csc.indptr, csc.indices, free_idx[top], residual, w, v, seen, scale * (value - lower)
+        )
+        if v_total < 0:
             break
-        step = scale * (value - lower) / norm
-        v = np.clip(v - step * grad, 0.0, w)
     logger.info("Lagrangian bound: %.6g (plan %.6g)", best, lower)
     return best
