@@ -188,8 +188,41 @@ def _ordered_columns(frame: pd.DataFrame, leading: Iterable[str]) -> list[str]:
 def _properties(frame: gpd.GeoDataFrame, leading: Iterable[str]) -> list[dict[str, Any]]:
     """Each feature's properties as plain JSON values, the ``leading`` columns first."""
     columns = _ordered_columns(frame, leading)
-    records = frame[columns].to_dict(orient="records") if columns else [{}] * len(frame)
-    return [{str(k): json_value(v) for k, v in props.items()} for props in records]
+    if not columns:
+        return [{} for _ in range(len(frame))]
+    names = [str(c) for c in columns]
+    values = [_json_column(frame[c]) for c in columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _json_column(values: pd.Series) -> list[Any]:
+    """:func:`json_value` of every value of a column, a whole column at a time when plain.
+
+    Booleans and integers are already plain once listed; floats are too, but for
+    NaN and infinity (``None``). Any other column goes value by value.
+    """
+    dtype = values.dtype
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf":
+        return [json_value(v) for v in values.tolist()]
+    array = values.to_numpy()
+    out = array.tolist()
+    if dtype.kind == "f" and not np.isfinite(array).all():
+        for i in np.flatnonzero(~np.isfinite(array)).tolist():
+            out[i] = None
+    return out
+
+
+def _cell_texts(values: pd.Series) -> list[str]:
+    """:func:`format_cell` of every value of a column, a whole column at a time when plain."""
+    dtype = values.dtype
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf":
+        return [format_cell(v) for v in values.tolist()]
+    listed = _json_column(values)
+    if dtype.kind == "b":
+        return ["true" if v else "false" for v in listed]
+    if dtype.kind == "f":
+        return ["" if v is None else repr(v) for v in listed]
+    return [str(v) for v in listed]
 
 
 def _feature_collection(frame: gpd.GeoDataFrame, leading: Iterable[str]) -> dict[str, Any]:
@@ -563,10 +596,8 @@ def sites_to_csv(plan: Plan, path: str | Path) -> Path:
     head = [c for c in columns if c in SITE_COLUMNS[:3]]
     tail = [c for c in columns if c not in head]
     header = [*head, "lon", "lat", "x", "y", *tail]
-    rows = []
-    for i, record in enumerate(sites[columns].itertuples(index=False, name=None)):
-        cells = dict(zip(columns, (format_cell(v) for v in record), strict=True))
-        rows.append([*(cells[c] for c in head), *(c[i] for c in coords), *(cells[c] for c in tail)])
+    cells = {c: _cell_texts(sites[c]) for c in columns}
+    rows = zip(*(cells[c] for c in head), *coords, *(cells[c] for c in tail), strict=True)
     return _write_csv(Path(path), [str(h) for h in header], rows)
 
 

@@ -378,6 +378,39 @@ def test_sites_csv_is_deterministic(small_plan: Plan, tmp_path: Path) -> None:
     assert a == export.sites_to_csv(small_plan, tmp_path / "b.csv").read_bytes()
 
 
+def _every_kind_of_column() -> pd.DataFrame:
+    n = 6
+    return pd.DataFrame(
+        {
+            "flag": [True, False] * 3,
+            "count": np.arange(n, dtype=np.int64) - 3,
+            "unsigned": np.arange(n, dtype=np.uint16),
+            "weight": [1.5, np.nan, np.inf, -np.inf, -0.0, 1e300],
+            "single": np.array([0.1, 2.5, np.nan, 3, 4, 5], dtype=np.float32),
+            "sparse": pd.array([1, None, 3, 4, 5, 6], dtype="Int64"),
+            "maybe": pd.array([True, None, False, True, True, False], dtype="boolean"),
+            "name": pd.Series(["a", None, "旺角", "", HOSTILE, "x"], dtype="str"),
+            "things": [["a"], {"k": 1}, None, Decimal("2.5"), np.int64(7), "t"],
+            "when": pd.to_datetime(["2025-01-02", None, "2025-03-04", "2025-01-02",
+                                    "2025-01-02", "2025-01-02"]),
+        }
+    )
+
+
+def test_columns_are_converted_as_value_by_value() -> None:
+    frame = _every_kind_of_column()
+    for column in frame.columns:
+        values = frame[column]
+        assert export._cell_texts(values) == [export.format_cell(v) for v in values], column
+    order = ["name", *(c for c in frame.columns if c != "name")]
+    records = frame[order].to_dict(orient="records")
+    expected = [{str(k): export.json_value(v) for k, v in r.items()} for r in records]
+    got = export._properties(frame, ["name"])
+    assert got == expected
+    assert [list(p) for p in got] == [order] * len(frame)
+    assert export._properties(frame[[]], []) == [{}] * len(frame)
+
+
 def test_districts_csv(small_plan: Plan, tmp_path: Path) -> None:
     rows = _read_csv(export.districts_to_csv(small_plan, tmp_path / "districts.csv"))
     assert rows[0] == list(export.DISTRICT_COLUMNS)
