@@ -85,6 +85,35 @@ def _tree_set(tv: np.ndarray, ti: np.ndarray, size: int, i: int, value: float) -
         node //= 2
 
 
+@njit(cache=True)
+def _tree_best_outside(tv, ti, size, stamp, tick, stack):
+    """The largest leaf (ties: lower index) whose ``stamp`` is not ``tick``, or (-1, -inf).
+
+    Each node holds the largest leaf of its subtree (lowest index among equals), so a
+    subtree whose leader is not excluded is answered by that leader, and a subtree
+    that cannot beat the best found so far is skipped: usually one look at the root.
+    """
+    best_k, best_v = -1, -np.inf
+    top = 0
+    stack[0] = 1
+    while top >= 0:
+        node = stack[top]
+        top -= 1
+        v, k = tv[node], ti[node]
+        if v == -np.inf or v < best_v or (v == best_v and k > best_k >= 0):
+            continue
+        if stamp[k] != tick:
+            best_k, best_v = k, v
+        elif node < size:
+            a, b = 2 * node, 2 * node + 1
+            # Look at the more promising child first (pushed last).
+            if tv[a] > tv[b] or (tv[a] == tv[b] and ti[a] < ti[b]):
+                a, b = b, a
+            stack[top + 1], stack[top + 2] = a, b
+            top += 2
+    return best_k, best_v
+
+
 # --- the search ------------------------------------------------------------------------------
 
 
@@ -142,7 +171,7 @@ def _search(
         max_col = max(max_col, c_ptr[j + 1] - c_ptr[j])
     without = np.empty(max_col)
     cand = np.empty(m, dtype=np.int64)
-    saved = np.empty(m)
+    stack = np.empty(2 * 64, dtype=np.int64)
     touched = np.empty(m, dtype=np.int64)
 
     swaps = 0
@@ -211,14 +240,7 @@ def _search(
                     if stamp[c] != tick and costs[c] <= slack and open_[c] > v2:
                         k2, v2 = c, open_[c]
             else:
-                for t in range(n_cand):
-                    c = cand[t]
-                    saved[t] = open_[c]
-                    _tree_set(tv, ti, size, c, -np.inf)
-                if tv[1] > -np.inf:
-                    k2, v2 = ti[1], tv[1]
-                for t in range(n_cand):
-                    _tree_set(tv, ti, size, cand[t], saved[t])
+                k2, v2 = _tree_best_outside(tv, ti, size, stamp, tick, stack)
             if k2 >= 0 and (v2 > best_val or (v2 == best_val and k2 < best_k)):
                 best_val, best_k = v2, k2
             dirty[i] = False
