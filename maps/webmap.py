@@ -358,8 +358,18 @@ def _district_properties(districts: gpd.GeoDataFrame) -> list[dict[str, str]]:
         "covered_share": _percent,
         "sets_per_1000": lambda v: "" if pd.isna(v) else f"{float(v):.2f}",
     }
-    cols = [c for c, _ in _DISTRICT_FIELDS if c in districts.columns]
-    return [{c: formats[c](row[c]) for c in cols} for row in districts[cols].to_dict("records")]
+    return _formatted(districts, [c for c, _ in _DISTRICT_FIELDS], formats)
+
+
+def _formatted(
+    frame: pd.DataFrame, columns: Sequence[str], formats: Mapping[str, Callable[[Any], str]]
+) -> list[dict[str, str]]:
+    """Each row's values of ``columns`` (those present), each through its format, by column."""
+    present = [c for c in columns if c in frame.columns]
+    texts = [[formats[c](v) for v in frame[c].tolist()] for c in present]
+    if not present:
+        return [{} for _ in range(len(frame))]
+    return [dict(zip(present, row, strict=True)) for row in zip(*texts, strict=True)]
 
 
 def _add_districts(m: folium.Map, districts: gpd.GeoDataFrame) -> None:
@@ -511,8 +521,7 @@ def _site_properties(sites: pd.DataFrame) -> list[dict[str, str]]:
         "cumulative_weight": _number,
         "cumulative_share": _percent,
     }
-    cols = [c for c, _ in _SITE_FIELDS if c in sites.columns]
-    return [{c: formats[c](row[c]) for c in cols} for row in sites[cols].to_dict("records")]
+    return _formatted(sites, [c for c, _ in _SITE_FIELDS], formats)
 
 
 def _add_sites(m: folium.Map, sites: gpd.GeoDataFrame) -> None:

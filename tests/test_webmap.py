@@ -424,3 +424,18 @@ def test_convex_polygons_are_found_as_by_their_hull() -> None:
     )
     assert _convex(shapes).tolist() == by_hull.tolist()
     assert by_hull[[0, 5, 6, 7, 8, 11, 12]].tolist() == [False, True, True, True, True, True, False]
+
+
+def test_popup_values_are_formatted_as_row_by_row(small_plan: Plan) -> None:
+    sites = webmap._to_wgs84(small_plan.sites).astype({"marginal_weight": float})
+    sites.loc[0, "marginal_weight"] = np.nan
+    sites.loc[1, "mount_type"] = None
+    formats = {"site_id": webmap._text, "rank": webmap._integer,
+               "marginal_weight": webmap._number, "mount_type": webmap._text}
+    by_row = [
+        {c: formats[c](row[c]) for c in formats}
+        for row in sites[list(formats)].to_dict("records")
+    ]
+    assert webmap._formatted(sites, [*formats, "absent"], formats) == by_row
+    assert webmap._site_properties(sites)[0]["marginal_weight"] == ""
+    assert webmap._formatted(sites, ["absent"], formats) == [{}] * len(sites)
