@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     stages = Table(["stage", *(name.split(" (")[0] for name, _ in runs)])
     for key in keys:
         stages.add(key, *(fmt_seconds(run.summary["timings"].get(key)) for _, run in runs))
-    stages.add("not in summary (start-up, read, validate, write)",
+    stages.add("not in summary (start-up: imports, compiled kernels; assembling the plan)",
                *(fmt_seconds(run.wall_s - sum(run.summary["timings"].values())) for _, run in runs))
     stages.add("wall", *(fmt_seconds(run.wall_s) for _, run in runs))
     stages.print()

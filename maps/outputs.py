@@ -7,10 +7,12 @@ output folder and never damages an earlier one.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,9 +44,9 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
     map_writer
         Called as ``map_writer(plan, folder / "map.html")`` when given.
     """
+    t0 = time.perf_counter()
     export.write_geojson(export.plan_geojson_text(plan), folder / "sites.geojson")
     export.write_geojson(export.footprints_geojson_text(plan), folder / "footprints.geojson")
-    export.write_summary(plan, folder / "summary.json")
     export.write_geopackage(plan, folder / "plan.gpkg")
     export.sites_to_csv(plan, folder / "sites.csv")
     export.curve_to_csv(plan, folder / "curve.csv")
@@ -53,6 +55,9 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
     report.write_report(plan, folder)
     if map_writer is not None:
         map_writer(plan, folder / "map.html")
+    # The summary comes last so that it can say how long writing the rest took.
+    timings = {**plan.timings, "write": time.perf_counter() - t0}
+    export.write_summary(dataclasses.replace(plan, timings=timings), folder / "summary.json")
 
 
 def _check_target(target: Path, *, overwrite: bool, marker: str = MARKER) -> None:
