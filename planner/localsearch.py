@@ -85,6 +85,16 @@ def _tree_set(tv: np.ndarray, ti: np.ndarray, size: int, i: int, value: float) -
         node //= 2
 
 
+@njit(cache=True, inline="always")
+def _add_once(c, stamp, tick, out, n):
+    """Append ``c`` to ``out[:n]`` unless already stamped with ``tick``; the new length."""
+    if stamp[c] == tick:
+        return n
+    stamp[c] = tick
+    out[n] = c
+    return n + 1
+
+
 @njit(cache=True)
 def _tree_best_outside(tv, ti, size, stamp, tick, stack):
     """The largest leaf (ties: lower index) whose ``stamp`` is not ``tick``, or (-1, -inf).
@@ -209,19 +219,15 @@ def _search(
                     q = r_q[f]
                     delta = w[r] * (max(q - wo, 0.0) - max(q - best[r], 0.0))
                     if stamp[c] != tick:
-                        stamp[c] = tick
                         extra[c] = 0.0
-                        cand[n_cand] = c
-                        n_cand += 1
+                    n_cand = _add_once(c, stamp, tick, cand, n_cand)
                     extra[c] += delta
             for e in range(k_ptr[j], k_ptr[j + 1]):
                 c = k_idx[e]
                 near_stamp[c] = tick
                 if stamp[c] != tick:
-                    stamp[c] = tick
                     extra[c] = 0.0
-                    cand[n_cand] = c
-                    n_cand += 1
+                n_cand = _add_once(c, stamp, tick, cand, n_cand)
             slack = budget - (spent - costs[j]) if budgeted else np.inf
             best_val, best_k = -np.inf, -1
             for t in range(n_cand):
@@ -276,21 +282,10 @@ def _search(
                         continue
                     row_stamp[r] = tick
                     for f in range(r_ptr[r], r_ptr[r + 1]):
-                        c = r_idx[f]
-                        if stamp[c] != tick:
-                            stamp[c] = tick
-                            touched[n_t] = c
-                            n_t += 1
+                        n_t = _add_once(r_idx[f], stamp, tick, touched, n_t)
                 for e in range(k_ptr[s], k_ptr[s + 1]):
-                    c = k_idx[e]
-                    if stamp[c] != tick:
-                        stamp[c] = tick
-                        touched[n_t] = c
-                        n_t += 1
-                if stamp[s] != tick:
-                    stamp[s] = tick
-                    touched[n_t] = s
-                    n_t += 1
+                    n_t = _add_once(k_idx[e], stamp, tick, touched, n_t)
+                n_t = _add_once(s, stamp, tick, touched, n_t)
             for t in range(n_t):
                 c = touched[t]
                 gains[c] = _column_gain(c_ptr, c_idx, c_q, w, best, c)
