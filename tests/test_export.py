@@ -122,13 +122,7 @@ def test_numpy_scalars_become_plain_python(small_plan: Plan) -> None:
 
 
 def test_nan_infinity_and_odd_values_become_null_or_text(small_plan: Plan, tmp_path: Path) -> None:
-    sites = small_plan.sites.copy()
-    sites["marginal_weight"] = sites["marginal_weight"].astype(float)
-    sites.loc[0, "marginal_weight"] = np.nan
-    sites.loc[1, "marginal_weight"] = np.inf
-    sites["price"] = [Decimal("1.5"), None, np.nan, 2, 3]
-    sites["installed"] = [dt.date(2025, 1, 2)] * 5
-    plan = dataclasses.replace(small_plan, sites=sites)
+    plan = _odd_plan(small_plan)
     obj = _load(export.write_geojson(export.plan_to_geojson(plan), tmp_path / "s.geojson"))
     props = [f["properties"] for f in obj["features"]]
     assert props[0]["marginal_weight"] is None
