@@ -31,7 +31,14 @@ from scipy import sparse
 from planner.coverage import CoverageProblem
 from planner.gains import all_gains, column_gain
 
-__all__ = ["GreedyState", "block_neighbours", "lazy_greedy", "pick"]
+__all__ = [
+    "GreedyState",
+    "block_neighbours",
+    "column_gain_kernel",
+    "conflict_arrays",
+    "lazy_greedy",
+    "pick",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +104,29 @@ def pick(
     block_neighbours(state, conflicts, j)
 
 
+def conflict_arrays(
+    problem: CoverageProblem, conflicts: sparse.csr_array | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``indptr`` and ``indices`` of the conflicts for the compiled kernels, in the index
+    types of the coverage matrix (one compiled version); empty rows without a spacing."""
+    csc = problem.csc
+    if conflicts is None:
+        return np.zeros(problem.n_sites + 1, dtype=csc.indptr.dtype), csc.indices[:0]
+    return (conflicts.indptr.astype(csc.indptr.dtype, copy=False),
+            conflicts.indices.astype(csc.indices.dtype, copy=False))
+
+
+@njit(cache=True)
+def column_gain_kernel(c_ptr, c_idx, c_q, w, best, j):
+    """:func:`planner.gains.column_gain` for compiled code: the gain of site ``j``."""
+    gain = 0.0
+    for e in range(c_ptr[j], c_ptr[j + 1]):
+        lift = c_q[e] - best[c_idx[e]]
+        if lift > 0.0:
+            gain += w[c_idx[e]] * lift
+    return gain
+
+
 # --- a binary min-heap of (key, site) in two arrays, ordered like heapq's tuples ---------------
 
 
@@ -147,11 +177,7 @@ def _greedy_steps(
         if spent + unit[j] > budget * (1 + 1e-12):
             continue  # never affordable again: the remaining budget only shrinks
         if stamp[j] != step:
-            gain = 0.0
-            for e in range(c_ptr[j], c_ptr[j + 1]):
-                lift = c_q[e] - best[c_idx[e]]
-                if lift > 0.0:
-                    gain += w[c_idx[e]] * lift
+            gain = column_gain_kernel(c_ptr, c_idx, c_q, w, best, j)
             stamp[j], exact[j] = step, gain
             if gain > 0:
                 i = size
@@ -224,11 +250,7 @@ def lazy_greedy(
     stamp = np.full(problem.n_sites, -1, dtype=np.int64)
     exact = np.zeros(problem.n_sites)
     csc = problem.csc
-    if conflicts is None:
-        k_ptr, k_idx = np.zeros(problem.n_sites + 1, dtype=csc.indptr.dtype), csc.indices[:0]
-    else:
-        k_ptr = conflicts.indptr.astype(csc.indptr.dtype, copy=False)
-        k_idx = conflicts.indices.astype(csc.indices.dtype, copy=False)
+    k_ptr, k_idx = conflict_arrays(problem, conflicts)
     limit = np.inf if budget is None else float(budget)
     picks = np.empty(max(count, 0), dtype=np.int64)
     picked = np.empty(max(count, 0))

@@ -32,7 +32,7 @@ from numba import njit
 from scipy import sparse
 
 from planner.coverage import CoverageProblem
-from planner.greedy import GreedyState
+from planner.greedy import GreedyState, column_gain_kernel, conflict_arrays
 
 __all__ = ["SwapStats", "swap_search"]
 
@@ -128,17 +128,6 @@ def _tree_best_outside(tv, ti, size, stamp, tick, stack):
 
 
 @njit(cache=True)
-def _column_gain(c_ptr, c_idx, c_q, w, best, j):
-    g = 0.0
-    for e in range(c_ptr[j], c_ptr[j + 1]):
-        r = c_idx[e]
-        lift = c_q[e] - best[r]
-        if lift > 0.0:
-            g += w[r] * lift
-    return g
-
-
-@njit(cache=True)
 def _search(
     c_ptr, c_idx, c_q,  # site columns (CSC): points each site sees, with qualities
     r_ptr, r_idx, r_q,  # point rows (CSR): sites that see each point
@@ -159,7 +148,7 @@ def _search(
     gains = np.empty(m)
     open_ = np.empty(m)
     for j in range(m):
-        gains[j] = _column_gain(c_ptr, c_idx, c_q, w, best, j)
+        gains[j] = column_gain_kernel(c_ptr, c_idx, c_q, w, best, j)
         free = eligible[j] and not is_chosen[j] and blocked[j] == 0
         open_[j] = gains[j] if free else -np.inf
     tv, ti, size = _tree_build(open_)
@@ -288,7 +277,7 @@ def _search(
                 n_t = _add_once(s, stamp, tick, touched, n_t)
             for t in range(n_t):
                 c = touched[t]
-                gains[c] = _column_gain(c_ptr, c_idx, c_q, w, best, c)
+                gains[c] = column_gain_kernel(c_ptr, c_idx, c_q, w, best, c)
                 free = eligible[c] and not is_chosen[c] and blocked[c] == 0
                 open_[c] = gains[c] if free else -np.inf
                 _tree_set(tv, ti, size, c, open_[c])
@@ -350,11 +339,7 @@ def swap_search(
     m = problem.n_sites
     start = problem.value(state.best)
     csc, csr = problem.csc, problem.csr
-    if conflicts is None:
-        k_ptr, k_idx = np.zeros(m + 1, dtype=csc.indptr.dtype), csc.indices[:0]
-    else:
-        k_ptr = conflicts.indptr.astype(csc.indptr.dtype, copy=False)
-        k_idx = conflicts.indices.astype(csc.indices.dtype, copy=False)
+    k_ptr, k_idx = conflict_arrays(problem, conflicts)
     budgeted = costs is not None and budget is not None
     chosen = np.asarray(state.chosen, dtype=np.int64)
     swaps, passes, spent = _search(
