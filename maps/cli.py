@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -92,6 +92,34 @@ def _ids(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _output_options(default: str) -> Callable[[F], F]:
+    """``--out`` (default ``default``) and ``--overwrite``, as every writing command has them."""
+
+    def decorate(command: F) -> F:
+        command = click.option(
+            "--overwrite", is_flag=True, help="Replace the output folder if it exists."
+        )(command)
+        return click.option(
+            "--out",
+            type=click.Path(path_type=Path),
+            default=Path(default),
+            show_default=True,
+            help="Output folder.",
+        )(command)
+
+    return decorate
+
+
+_data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Folder that the layer paths of scenario files are relative to.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="camplan", prog_name="camplan")
 @click.option("-v", "--verbose", count=True, help="Log what happens (-vv for debug detail).")
@@ -135,14 +163,7 @@ def _report(plan: Any, folder: Path, seconds: float) -> None:
 
 
 @cli.command()
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("out/demo"),
-    show_default=True,
-    help="Output folder.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@_output_options("out/demo")
 @click.option(
     "--city",
     type=click.Choice(["mesa", "helsinki"]),
@@ -246,19 +267,8 @@ def demo(out: Path, overwrite: bool, city: str) -> None:
     help="Seconds allowed to each HiGHS solve.",
 )
 @click.option("--no-local-search", is_flag=True, help="Plain greedy, no swap local search.")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    help="Folder that scenario layer paths are relative to.",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("out/plan"),
-    show_default=True,
-    help="Output folder.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@_data_dir_option
+@_output_options("out/plan")
 @click.pass_context
 def plan(ctx: click.Context, scenario: Path | None, **opts: Any) -> None:
     """Plan camera sets from layers given as options, or from a SCENARIO.toml file.
@@ -283,19 +293,8 @@ def plan(ctx: click.Context, scenario: Path | None, **opts: Any) -> None:
 
 @cli.command()
 @click.argument("plans", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    help="Folder that the layer paths of scenario files are relative to.",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("out/compare"),
-    show_default=True,
-    help="Output folder.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@_data_dir_option
+@_output_options("out/compare")
 def compare(plans: Sequence[Path], data_dir: Path | None, out: Path, overwrite: bool) -> None:
     """Compare two or more plans (plan folders or SCENARIO.toml files) on one page.
 
@@ -324,19 +323,8 @@ def compare(plans: Sequence[Path], data_dir: Path | None, out: Path, overwrite: 
 @click.option("--sets", help="Numbers of sets, e.g. 2000,4000,7000 (one nested run).")
 @click.option("--radius", help="Reaches in metres, e.g. 50,75,100 (one run each).")
 @click.option("--rule", help="Weighting rules of the [surface] table: product,sum.")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    help="Folder that scenario layer paths are relative to.",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("out/sweep"),
-    show_default=True,
-    help="Output folder.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@_data_dir_option
+@_output_options("out/sweep")
 def sweep(
     scenario: Path, data_dir: Path | None, out: Path, overwrite: bool, **swept: str | None
 ) -> None:
@@ -404,11 +392,7 @@ def _scenario_overrides(given: dict[str, Any]) -> dict[str, Any]:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--crs", help="CRS of CSV coordinates, e.g. EPSG:2326.")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    help="Folder that scenario layer paths are relative to.",
-)
+@_data_dir_option
 def validate(files: Sequence[Path], crs: str | None, data_dir: Path | None) -> None:
     """Check layers (or scenario files) and print every problem found."""
     from planner.scenario import check_layer, check_scenario, load_scenario
