@@ -180,30 +180,22 @@ def demo(out: Path, overwrite: bool, city: str) -> None:
     if city == "helsinki":
         from planner.helsinki import helsinki_inputs
 
-        h = helsinki_inputs()
-        plan = plan_sites(
-            h.demand,
-            h.sites,
-            h.options,
-            site_id="site_id",
-            inputs=h.inputs,
-            coverage=h.coverage,
-            title=h.title,
-            extra_parameters=h.parameters,
-        )
+        sample = helsinki_inputs()
+        coverage = sample.coverage
     else:
         from planner.demo import mesa_inputs
 
-        d = mesa_inputs()
-        plan = plan_sites(
-            d.demand,
-            d.sites,
-            d.options,
-            site_id="site_id",
-            inputs=d.inputs,
-            title=d.title,
-            extra_parameters=d.parameters,
-        )
+        sample, coverage = mesa_inputs(), None
+    plan = plan_sites(
+        sample.demand,
+        sample.sites,
+        sample.options,
+        site_id="site_id",
+        inputs=sample.inputs,
+        coverage=coverage,
+        title=sample.title,
+        extra_parameters=sample.parameters,
+    )
     folder = _write(plan, out, overwrite)
     _report(plan, folder, time.perf_counter() - t0)
 
