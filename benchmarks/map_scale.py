@@ -36,8 +36,8 @@ import numpy as np
 import offlinefolium
 from shapely.geometry import box
 
-from maps.webmap import plan_map, render_map
-from planner.plan import Certificate, PhaseResult, Plan
+from maps.webmap.map import plan_map, render_map
+from planner.plan.result import Certificate, PhaseResult, Plan
 
 CRS = "EPSG:2326"  # Hong Kong 1980 Grid, metres
 X0, Y0, WIDTH, HEIGHT = 806_000.0, 808_000.0, 48_000.0, 32_000.0

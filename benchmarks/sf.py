@@ -30,7 +30,7 @@ TARGET = 0.995
 
 
 def load_problem():  # -> CoverageProblem
-    from planner.coverage import CoverageProblem
+    from planner.solver.problem import CoverageProblem
 
     folder = require_data("benchmarks", "spopt-sf")
     tracts = pd.read_csv(folder / "SF_demand_205_centroid_uniform_weight.csv",
@@ -55,7 +55,7 @@ def load_problem():  # -> CoverageProblem
 
 
 def main() -> int:
-    from planner.optimise import optimise
+    from planner.solver.optimise import optimise
 
     problem = load_problem()
     table = Table(["p", "optimum", "camplan", "camplan/opt", "plain greedy", "greedy/opt",

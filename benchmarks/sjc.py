@@ -76,8 +76,9 @@ def write_csv(data: np.ndarray, path: Path) -> Path:
 
 def api_value(data: np.ndarray, r: float, p: int, *, plain: bool) -> tuple[float, bool, float]:
     """Covered weight, proven_optimal and seconds through the Python core."""
-    from planner.coverage import CoverageProblem, coverage_matrix
-    from planner.optimise import optimise
+    from planner.coverage.disc import coverage_matrix
+    from planner.solver.optimise import optimise
+    from planner.solver.problem import CoverageProblem
 
     t0 = time.perf_counter()
     xy = data[:, :2]

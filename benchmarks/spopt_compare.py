@@ -57,8 +57,9 @@ def instance(n: int, m: int, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFra
 
 def calibrate_radius(demand: pd.DataFrame, sites: pd.DataFrame, p: int) -> float:
     """Radius (whole metres) at which plain greedy with ``p`` sets covers about ``SHARE``."""
-    from planner.coverage import CoverageProblem, coverage_matrix
-    from planner.optimise import optimise
+    from planner.coverage.disc import coverage_matrix
+    from planner.solver.optimise import optimise
+    from planner.solver.problem import CoverageProblem
 
     dxy, sxy = demand[["x", "y"]].to_numpy(), sites[["x", "y"]].to_numpy()
     w = demand["weight"].to_numpy()

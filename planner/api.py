@@ -22,11 +22,12 @@ from scipy import sparse
 
 from geodata.crs import crs_label, to_metric
 from geodata.errors import LayerError, OptionError
-from planner.coverage import CoverageProblem, DecayBands, baseline_quality, coverage_matrix
-from planner.districts import district_table
-from planner.models import CoverageModel, DiscModel
-from planner.optimise import Exact, Progress, Solution, optimise
-from planner.plan import Certificate, PhaseResult, Plan
+from planner.coverage.disc import DecayBands, baseline_quality, coverage_matrix
+from planner.coverage.models import CoverageModel, DiscModel
+from planner.plan.districts import district_table
+from planner.plan.result import Certificate, PhaseResult, Plan
+from planner.solver.optimise import Exact, Progress, Solution, optimise
+from planner.solver.problem import CoverageProblem
 
 __all__ = ["PlanOptions", "plan_sites"]
 

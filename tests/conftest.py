@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Point, box
 
-from planner.plan import Certificate, PhaseResult, Plan
+from planner.plan.result import Certificate, PhaseResult, Plan
 
 DATA = Path(__file__).parent / "data"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from maps.cli import main
+from maps.cli.main import main
 
 DATA = Path(__file__).parent / "data"
 BAD = DATA / "bad"
@@ -201,8 +201,8 @@ def test_killed_run_leaves_previous_output_intact(tmp_path: Path) -> None:
     script = f"""
 import sys, time
 from pathlib import Path
-from maps import outputs
-from maps.cli import main
+from maps.export import folder as outputs
+from maps.cli.main import main
 real = outputs.write_outputs
 def slow(plan, folder, **kw):
     real(plan, folder, **kw)

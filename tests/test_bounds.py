@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from planner.bounds import OnlineBound, reduced_size, solve_mclp, top_sum
-from planner.coverage import CoverageProblem
-from planner.greedy import GreedyState, lazy_greedy, pick
+from planner.solver.bounds import OnlineBound, reduced_size, solve_mclp, top_sum
+from planner.solver.greedy import GreedyState, lazy_greedy, pick
+from planner.solver.problem import CoverageProblem
 
 
 def value(dense, w, base, chosen):

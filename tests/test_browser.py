@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from maps.webmap import BACKGROUND_COLOUR, save_map
-from planner.plan import Plan
+from maps.webmap.map import BACKGROUND_COLOUR, save_map
+from planner.plan.result import Plan
 
 pytestmark = [
     pytest.mark.browser,

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from shapely.geometry import Point, box
 
-import planner.scenario
-from maps.cli import main
-from maps.compare import compare_plans, load_plan, write_comparison_folder
-from maps.export import curve_to_csv
-from maps.outputs import write_plan
-from maps.sweep import parse_values, plan_prefix, rank_coverage, sweep_scenario
-from planner.plan import Certificate, Plan
+import planner.scenario.files
+from maps.cli.main import main
+from maps.compare.plans import compare_plans, load_plan, write_comparison_folder
+from maps.compare.sweep import parse_values, plan_prefix, rank_coverage, sweep_scenario
+from maps.export.files import curve_to_csv
+from maps.export.folder import write_plan
+from planner.plan.result import Certificate, Plan
 
 HOSTILE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -134,7 +134,7 @@ def test_marginal_returns_by_hand(small_plan: Plan, folders: list[Path]) -> None
 
 
 def test_returns_are_per_1000_sets_for_large_plans() -> None:
-    from maps.compare import default_unit
+    from maps.compare.plans import default_unit
 
     assert default_unit(7000) == 1000
     assert default_unit(2000) == 1000
@@ -272,7 +272,7 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list:
         seen.append(scenario)
         return real(scenario, **kwargs)
 
-    monkeypatch.setattr(planner.scenario, "run_scenario", counting)
+    monkeypatch.setattr(planner.scenario.files, "run_scenario", counting)
     return seen
 
 
@@ -306,7 +306,7 @@ def test_a_sweep_over_sets_is_one_nested_run(scenario: Path, runs: list, tmp_pat
 
 
 def test_a_prefix_plan_covers_its_curve(scenario: Path) -> None:
-    from planner.scenario import load_scenario, run_scenario
+    from planner.scenario.files import load_scenario, run_scenario
 
     plan = run_scenario(dataclasses.replace(load_scenario(scenario), sets=5, phases=(2, 3)))
     cover = rank_coverage(plan)

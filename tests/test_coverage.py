@@ -8,12 +8,8 @@ import shapely
 from scipy import sparse
 
 from geodata.errors import CoverageTooLargeError, OptionError
-from planner.coverage import (
-    CoverageProblem,
-    baseline_quality,
-    coverage_matrix,
-    estimate_coverage_bytes,
-)
+from planner.coverage.disc import baseline_quality, coverage_matrix, estimate_coverage_bytes
+from planner.solver.problem import CoverageProblem
 
 
 def naive_quality(demand_xy, site_xy, radius, bands=None):

@@ -23,8 +23,8 @@ import shapely
 from conftest import HOSTILE
 from shapely.geometry import Polygon
 
-from maps import export
-from planner.plan import Plan
+from maps.export import files as export
+from planner.plan.result import Plan
 
 SITE_PROPERTIES = [
     "site_id",

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
-from maps import export, geojson
+from maps.export import files as export
+from maps.export import geojson
 
 
 def _dumps(obj: object) -> str:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from planner.coverage import CoverageProblem
-from planner.greedy import GreedyState, lazy_greedy
+from planner.solver.greedy import GreedyState, lazy_greedy
+from planner.solver.problem import CoverageProblem
 
 
 def _problem(seed, n, m, *, density=0.2, integer=False, decay=False, dup_sites=0, baseline=False):

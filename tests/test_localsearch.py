@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from planner.coverage import CoverageProblem, coverage_matrix
-from planner.greedy import GreedyState, lazy_greedy
-from planner.localsearch import swap_search
+from planner.coverage.disc import coverage_matrix
+from planner.solver.greedy import GreedyState, lazy_greedy
+from planner.solver.localsearch import swap_search
+from planner.solver.problem import CoverageProblem
 
 BANDS = ((40.0, 1.0), (120.0, 0.6), (200.0, 0.25))
 

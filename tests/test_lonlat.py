@@ -6,7 +6,7 @@ import numpy as np
 import pyproj
 import pytest
 
-from maps.lonlat import _extreme_candidates, lonlat, lonlat_bounds
+from maps.export.lonlat import _extreme_candidates, lonlat, lonlat_bounds
 
 
 def every_point(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[float, ...] | None:

@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Point
 
-from planner.network import NetworkModel
+from planner.coverage.network import NetworkModel
 
 
 def _streets() -> gpd.GeoDataFrame:

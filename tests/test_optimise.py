@@ -11,8 +11,9 @@ from scipy import sparse
 
 from geodata.errors import OptionError
 from planner.api import _conflicts
-from planner.coverage import CoverageProblem, baseline_quality, coverage_matrix
-from planner.optimise import optimise, phase_sizes
+from planner.coverage.disc import baseline_quality, coverage_matrix
+from planner.solver.optimise import optimise, phase_sizes
+from planner.solver.problem import CoverageProblem
 
 
 def _coords(seed, n, m, side=1000.0):

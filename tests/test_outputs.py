@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from geodata.errors import OutputError
-from maps.outputs import write_plan
-from planner.plan import Plan
+from maps.export.folder import write_plan
+from planner.plan.result import Plan
 
 FILES = {
     "sites.geojson",
@@ -188,7 +188,7 @@ def test_a_permission_error_is_an_output_error(
     def refuse(**kwargs: object) -> str:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("maps.outputs.tempfile.mkdtemp", refuse)
+    monkeypatch.setattr("maps.export.folder.tempfile.mkdtemp", refuse)
     with pytest.raises(OutputError, match="Permission denied"):
         write_plan(small_plan, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from planner.api import PlanOptions, plan_sites
-from planner.coverage import CoverageProblem, baseline_quality, coverage_matrix
-from planner.optimise import optimise
+from planner.coverage.disc import baseline_quality, coverage_matrix
+from planner.solver.optimise import optimise
+from planner.solver.problem import CoverageProblem
 
 SETTINGS = settings(max_examples=60, deadline=None)
 X0, Y0 = 412_000.0, 3_697_000.0

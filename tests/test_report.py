@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from conftest import HOSTILE
 
-from maps import report
-from planner.plan import Plan
+from maps.report import report
+from planner.plan.result import Plan
 
 ESCAPED_HTML = "&lt;script&gt;alert(1)&lt;/script&gt;"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

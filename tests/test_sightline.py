@@ -6,7 +6,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Point, box
 
-from planner.sightline import SightlineModel, obstacles
+from planner.coverage.sightline import SightlineModel, obstacles
 
 
 def _scene(seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,7 +74,7 @@ def test_footprint_is_the_disc_cut_by_building_shadows() -> None:
 def test_no_buildings_is_the_disc() -> None:
     model = SightlineModel(np.empty(0, dtype=object))
     demand, sites, _ = _scene(5)
-    from planner.coverage import coverage_matrix
+    from planner.coverage.disc import coverage_matrix
 
     np.testing.assert_array_equal(model.matrix(demand, sites, 80.0).toarray(),
                                   coverage_matrix(demand, sites, 80.0).toarray())

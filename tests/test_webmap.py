@@ -18,9 +18,9 @@ from branca.element import Element, MacroElement
 from offlinefolium import plugins
 from shapely.geometry import Polygon, shape
 
-from maps import webmap
-from maps.elements import HeatMap, TextElement, VerbatimMacroElement
-from maps.webmap import (
+from maps.webmap import map as webmap
+from maps.webmap.elements import HeatMap, TextElement, VerbatimMacroElement
+from maps.webmap.map import (
     PHASE_COLOURS,
     _bounds,
     _convex,
@@ -32,7 +32,7 @@ from maps.webmap import (
     render_map,
     save_map,
 )
-from planner.plan import Plan
+from planner.plan.result import Plan
 
 HOSTILE = "<script>alert(1)</script>"  # as in conftest.small_plan
 

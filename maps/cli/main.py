@@ -1,0 +1,433 @@
+"""The ``camplan`` command line: a thin layer over the public Python API.
+
+Every error a user can cause ends with exit status 2 and one message naming
+the file or option, the problem and the fix — never a traceback, never a
+half-written output folder (outputs are staged and moved into place).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from geodata.errors import CamplanError, OptionError
+
+__all__ = ["cli", "main"]
+
+logger = logging.getLogger("camplan")
+
+EXIT_USER_ERROR = 2
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("camplan: %(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.captureWarnings(True)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Any:
+    """A tqdm progress callback ``(stage, done, total)`` for long runs (stderr, TTY only)."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if not enabled:
+            return
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="", leave=False, disable=None)
+        bar.n = done
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
+def _int_list(option: str) -> Callable[[click.Context, click.Parameter, str | None], tuple]:
+    def parse(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple:
+        if value is None or value == "":
+            return ()
+        try:
+            return tuple(int(v.strip().replace("_", "")) for v in value.split(","))
+        except ValueError:
+            raise click.BadParameter(
+                f"expected whole numbers separated by commas (e.g. 2000,2000), got {value!r}",
+                param_hint=option,
+            ) from None
+
+    return parse
+
+
+def _bands(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple:
+    """``25:1,50:0.6,100:0.3`` -> ((25, 1.0), (50, 0.6), (100, 0.3))."""
+    if not value:
+        return ()
+    try:
+        pairs = [item.split(":") for item in value.split(",")]
+        return tuple((float(d), float(q)) for d, q in pairs)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected DIST:QUALITY pairs such as 25:1,50:0.6,100:0.3, got {value!r}",
+            param_hint="--decay",
+        ) from None
+
+
+def _ids(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _output_options(default: str) -> Callable[[F], F]:
+    """``--out`` (default ``default``) and ``--overwrite``, as every writing command has them."""
+
+    def decorate(command: F) -> F:
+        command = click.option(
+            "--overwrite", is_flag=True, help="Replace the output folder if it exists."
+        )(command)
+        return click.option(
+            "--out",
+            type=click.Path(path_type=Path),
+            default=Path(default),
+            show_default=True,
+            help="Output folder.",
+        )(command)
+
+    return decorate
+
+
+_data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Folder that the layer paths of scenario files are relative to.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="camplan", prog_name="camplan")
+@click.option("-v", "--verbose", count=True, help="Log what happens (-vv for debug detail).")
+def cli(verbose: int) -> None:
+    """Plan where to put CCTV camera sets in a city."""
+    _setup_logging(verbose)
+
+
+def _write(plan: Any, out: Path, overwrite: bool) -> Path:
+    from maps.export.folder import write_plan
+    from maps.webmap.map import save_map
+
+    return write_plan(plan, out, overwrite=overwrite, map_writer=save_map)
+
+
+def _report(plan: Any, folder: Path, seconds: float) -> None:
+    cert = plan.certificate
+    proof = (
+        "proven optimal"
+        if cert.proven_optimal
+        else f"at least {plan.covered_weight / cert.upper_bound:.2%} of the best possible "
+        f"({cert.method} bound)"
+        if cert.upper_bound > 0
+        else ""
+    )
+    click.echo(
+        f"Planned {plan.n_sets:,} camera sets: {plan.coverage_share:.1%} of the demand "
+        f"weight covered, {proof}."
+    )
+    asked = plan.parameters.get("sets")
+    if isinstance(asked, int) and plan.n_sets < asked and plan.parameters.get("budget") is None:
+        click.echo(
+            f"  ({asked:,} asked: no further site adds any coverage, so "
+            f"{asked - plan.n_sets:,} are not placed.)"
+        )
+    for ph in plan.phases if len(plan.phases) > 1 else ():
+        click.echo(f"  phase {ph.phase}: {ph.n_sets:,} sets, cumulative {ph.coverage_share:.1%}")
+    click.echo(
+        f"Wrote {folder} (map.html, sites.geojson, summary.json, report.md) in {seconds:.1f} s."
+    )
+
+
+@cli.command()
+@_output_options("out/demo")
+@click.option(
+    "--city",
+    type=click.Choice(["mesa", "helsinki"]),
+    default="mesa",
+    show_default=True,
+    help="mesa: streets and crime (disc coverage); helsinki: OpenStreetMap extract "
+    "with line-of-sight coverage cut by buildings.",
+)
+def demo(out: Path, overwrite: bool, city: str) -> None:
+    """Plan a bundled sample city end to end (Mesa, Arizona, or Helsinki)."""
+    from planner.api import plan_sites
+
+    t0 = time.perf_counter()
+    if city == "helsinki":
+        from planner.samples.helsinki import helsinki_inputs
+
+        sample = helsinki_inputs()
+        coverage = sample.coverage
+    else:
+        from planner.samples.mesa import mesa_inputs
+
+        sample, coverage = mesa_inputs(), None
+    plan = plan_sites(
+        sample.demand,
+        sample.sites,
+        sample.options,
+        site_id="site_id",
+        inputs=sample.inputs,
+        coverage=coverage,
+        title=sample.title,
+        extra_parameters=sample.parameters,
+    )
+    folder = _write(plan, out, overwrite)
+    _report(plan, folder, time.perf_counter() - t0)
+
+
+@cli.command()
+@click.argument("scenario", required=False, type=click.Path(path_type=Path))
+@click.option("--demand", type=click.Path(path_type=Path), help="Demand points or polygons.")
+@click.option("--weight", default="weight", show_default=True, help="Demand weight column.")
+@click.option("--sites", type=click.Path(path_type=Path), help="Candidate mounting sites.")
+@click.option("--site-id", help="Column of unique site ids (kept unchanged in the output).")
+@click.option("--radius", type=float, help="Reach of one camera set, metres.")
+@click.option("--sets", type=int, help="Number of new camera sets.")
+@click.option(
+    "--phases",
+    callback=_int_list("--phases"),
+    help="Phase sizes, e.g. 2000,2000 (adding up to at most --sets).",
+)
+@click.option(
+    "--existing",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="Existing camera sets (repeatable); their coverage counts first.",
+)
+@click.option(
+    "--owner-column",
+    default="owner",
+    show_default=True,
+    help="Column naming the owner of existing cameras.",
+)
+@click.option("--cost-column", help="Site cost column (with --budget).")
+@click.option("--budget", type=float, help="Total cost allowed, instead of --sets.")
+@click.option("--forced", help="Site ids that must be chosen, comma-separated.")
+@click.option("--forbidden", help="Site ids that must never be chosen, comma-separated.")
+@click.option("--min-spacing", type=float, default=0.0, help="Minimum metres between two sets.")
+@click.option(
+    "--decay",
+    callback=_bands,
+    help="Distance-decay bands DIST:QUALITY,..., e.g. 25:1,50:0.6,100:0.3.",
+)
+@click.option("--districts", type=click.Path(path_type=Path), help="District polygons.")
+@click.option("--district-name", help="District name column.")
+@click.option("--population", help="District population column.")
+@click.option("--exclusions", type=click.Path(path_type=Path), help="Privacy exclusion zones.")
+@click.option("--crs", help="CRS of CSV coordinates, e.g. EPSG:2326.")
+@click.option(
+    "--model",
+    type=click.Choice(["disc", "sightline", "network"]),
+    help="Coverage model: straight-line disc (default), line of sight past "
+    "buildings, or walking distance along streets.",
+)
+@click.option(
+    "--exact/--no-exact",
+    default=None,
+    help="Always / never solve the MIP with HiGHS (default: when small).",
+)
+@click.option(
+    "--time-limit",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds allowed to each HiGHS solve.",
+)
+@click.option("--no-local-search", is_flag=True, help="Plain greedy, no swap local search.")
+@_data_dir_option
+@_output_options("out/plan")
+@click.pass_context
+def plan(ctx: click.Context, scenario: Path | None, **opts: Any) -> None:
+    """Plan camera sets from layers given as options, or from a SCENARIO.toml file.
+
+    Options given on the command line override the keys of the scenario file.
+    """
+    from planner.scenario.files import load_scenario, run_scenario
+
+    t0 = time.perf_counter()
+    given = {
+        k: v
+        for k, v in opts.items()
+        if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT
+    }
+    overrides = _scenario_overrides(given)
+    loaded = load_scenario(scenario, overrides, data_dir=opts["data_dir"])
+    with _progress(True) as progress:
+        result = run_scenario(loaded, progress=progress)
+    folder = _write(result, opts["out"], opts["overwrite"])
+    _report(result, folder, time.perf_counter() - t0)
+
+
+@cli.command()
+@click.argument("plans", nargs=-1, type=click.Path(path_type=Path))
+@_data_dir_option
+@_output_options("out/compare")
+def compare(plans: Sequence[Path], data_dir: Path | None, out: Path, overwrite: bool) -> None:
+    """Compare two or more plans (plan folders or SCENARIO.toml files) on one page.
+
+    Writes compare.html (self-contained), compare.md, the overlaid coverage
+    curves, the marginal return per 1,000 sets, the sites in common and the
+    per-district differences; scenario files are planned into OUT/plans/.
+    """
+    from maps.compare.plans import compare_paths
+    from maps.webmap.map import save_map
+
+    t0 = time.perf_counter()
+    with _progress(True) as progress:
+        folder = compare_paths(
+            list(plans),
+            out,
+            overwrite=overwrite,
+            data_dir=data_dir,
+            map_writer=save_map,
+            progress=progress,
+        )
+    _report_comparison(folder, time.perf_counter() - t0)
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--sets", help="Numbers of sets, e.g. 2000,4000,7000 (one nested run).")
+@click.option("--radius", help="Reaches in metres, e.g. 50,75,100 (one run each).")
+@click.option("--rule", help="Weighting rules of the [surface] table: product,sum.")
+@_data_dir_option
+@_output_options("out/sweep")
+def sweep(
+    scenario: Path, data_dir: Path | None, out: Path, overwrite: bool, **swept: str | None
+) -> None:
+    """Plan SCENARIO.toml for several values of ONE parameter and compare the plans.
+
+    A sweep over --sets is one optimisation: greedy plans are nested, so the
+    plan of each size is the first phases of the largest.
+    """
+    from maps.compare.sweep import parse_values, sweep_scenario
+    from maps.webmap.map import save_map
+
+    given = {k: v for k, v in swept.items() if v is not None}
+    if len(given) != 1:
+        raise OptionError(
+            "sweep",
+            "sweep exactly one parameter: --sets, --radius or --rule"
+            + (f" (got {', '.join('--' + k for k in given)})" if given else ""),
+        )
+    ((parameter, text),) = given.items()
+    values = parse_values(parameter, text)
+    t0 = time.perf_counter()
+    with _progress(True) as progress:
+        folder = sweep_scenario(
+            scenario,
+            parameter,
+            values,
+            out,
+            data_dir=data_dir,
+            overwrite=overwrite,
+            map_writer=save_map,
+            progress=progress,
+        )
+    _report_comparison(folder, time.perf_counter() - t0)
+
+
+def _report_comparison(folder: Path, seconds: float) -> None:
+    import json
+
+    data = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+    for p in data["plans"]:
+        click.echo(f"  {p['label']}: {p['n_sets']:,} sets, {p['coverage_share']:.1%} covered")
+    for d in data["pairs"]:
+        click.echo(
+            f"  {d['a']} -> {d['b']}: {d['extra_sets']:+,} sets, "
+            f"{d['extra_share'] * 100:+.2f} pp ({d['common']:,} sites in common)"
+        )
+    click.echo(f"Wrote {folder} (compare.html, compare.md) in {seconds:.1f} s.")
+
+
+def _scenario_overrides(given: dict[str, Any]) -> dict[str, Any]:
+    """Command-line options under their scenario key names."""
+    out = {k: v for k, v in given.items() if k not in ("out", "overwrite", "data_dir")}
+    if "no_local_search" in out:
+        out["local_search"] = not out.pop("no_local_search")
+    for key in ("forced", "forbidden"):
+        if key in out:
+            out[key] = _ids(out[key])
+    if "existing" in out:
+        out["existing"] = tuple(out["existing"])
+    if "decay" in out:
+        out["decay"] = tuple(out["decay"])
+    return out
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--crs", help="CRS of CSV coordinates, e.g. EPSG:2326.")
+@_data_dir_option
+def validate(files: Sequence[Path], crs: str | None, data_dir: Path | None) -> None:
+    """Check layers (or scenario files) and print every problem found."""
+    from planner.scenario.files import check_layer, check_scenario, load_scenario
+
+    problems: list[str] = []
+    for path in files:
+        if path.suffix.lower() == ".toml":
+            try:
+                found: list[str] = []
+                scenario = load_scenario(path, data_dir=data_dir, problems=found)
+                problems += found + check_scenario(scenario)
+            except CamplanError as err:
+                problems.append(str(err))
+        else:
+            problems += check_layer(path, crs=crs)
+    for line in problems:
+        click.echo(f"camplan: error: {line}", err=True)
+    if problems:
+        raise click.exceptions.Exit(EXIT_USER_ERROR)
+    click.echo(f"{len(files)} file(s) checked: no problems found.")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script: exit 2 with one message on user errors."""
+    try:
+        code = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="camplan",
+            standalone_mode=False,
+        )
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except click.ClickException as err:
+        err.show()
+        return EXIT_USER_ERROR
+    except click.exceptions.Abort:
+        click.echo("camplan: interrupted", err=True)
+        return 130
+    except CamplanError as err:
+        click.echo(f"camplan: error: {err}", err=True)
+        return EXIT_USER_ERROR
+    return code if isinstance(code, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

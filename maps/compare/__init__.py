@@ -1,0 +1,1 @@
+"""Comparisons of plans side by side, and sweeps of one parameter."""

@@ -1,0 +1,1 @@
+"""Exports of a plan: GeoJSON (RFC 7946), GeoPackage, CSV, summary.json, written atomically."""

@@ -1,0 +1,1 @@
+"""The plan report: coverage curve, tables, Markdown and HTML pages."""

@@ -1,0 +1,1 @@
+"""Candidate mounting sites: inventories, street intersections and grids."""

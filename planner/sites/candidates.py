@@ -1,0 +1,123 @@
+"""Candidate mounting sites: a mount inventory, street intersections or a grid.
+
+Whichever the source, sites inside privacy exclusion zones are removed
+(:func:`remove_excluded`) and, with a study area (a land mask), sites outside
+it are removed too (:func:`clip_to_area`). Every site gets a ``site_id`` and a
+``mount_type``. Distances are metres in a projected CRS.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import shapely
+
+from geodata.errors import LayerError, OptionError
+from planner.demand.streets import intersections, street_graph, street_segments
+
+__all__ = [
+    "candidates_from_grid",
+    "candidates_from_intersections",
+    "clip_to_area",
+    "remove_excluded",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def candidates_from_grid(area: gpd.GeoDataFrame, *, spacing_m: float) -> gpd.GeoDataFrame:
+    """Sites on a square lattice of ``spacing_m`` metres, inside ``area`` only.
+
+    Lattice points sit at the centres of the ``spacing_m`` cells aligned on
+    multiples of ``spacing_m``; ids are ``G{row}_{col}``.
+    """
+    if not (np.isfinite(spacing_m) and spacing_m > 0):
+        raise OptionError("spacing", f"must be a positive number of metres, got {spacing_m!r}")
+    minx, miny, maxx, maxy = area.total_bounds
+    x0 = np.floor(minx / spacing_m) * spacing_m + spacing_m / 2
+    y0 = np.floor(miny / spacing_m) * spacing_m + spacing_m / 2
+    xs = np.arange(x0, maxx, spacing_m)
+    ys = np.arange(y0, maxy, spacing_m)
+    gx, gy = np.meshgrid(xs, ys)
+    rows, cols = np.meshgrid(np.arange(len(ys)), np.arange(len(xs)), indexing="ij")
+    sites = gpd.GeoDataFrame(
+        {"site_id": [f"G{r}_{c}" for r, c in zip(rows.ravel(), cols.ravel(), strict=True)],
+         "mount_type": "grid"},
+        geometry=gpd.points_from_xy(gx.ravel(), gy.ravel()), crs=area.crs,
+    )
+    return clip_to_area(sites, area)
+
+
+def candidates_from_intersections(
+    streets: gpd.GeoDataFrame,
+    *,
+    tolerance_m: float = 10.0,
+    min_degree: int = 3,
+    graph: nx.Graph | None = None,
+) -> gpd.GeoDataFrame:
+    """Street intersections, those within ``tolerance_m`` metres of each other merged into one.
+
+    Intersections (nodes where at least ``min_degree`` segments meet) are
+    grouped when chained within ``tolerance_m`` of one another (a dual
+    carriageway crossing counts once); each group becomes one site at the
+    centroid of its members, with ``degree`` the largest of theirs.
+    """
+    if not (np.isfinite(tolerance_m) and tolerance_m >= 0):
+        raise OptionError("tolerance", f"must be >= 0 metres, got {tolerance_m!r}")
+    if graph is None:
+        graph = street_graph(street_segments(streets))
+    nodes = intersections(graph, crs=streets.crs, min_degree=min_degree)
+    if nodes.empty:
+        raise LayerError("streets", f"has no intersections of {min_degree} or more streets")
+    pts = np.asarray(nodes.geometry.array)
+    tree = shapely.STRtree(pts)
+    a, b = tree.query(pts, predicate="dwithin", distance=tolerance_m)
+    groups = nx.Graph()
+    groups.add_nodes_from(range(len(pts)))
+    groups.add_edges_from(zip(a.tolist(), b.tolist(), strict=True))
+    xy = shapely.get_coordinates(pts)
+    degree = nodes["degree"].to_numpy()
+    rows = []
+    for members in nx.connected_components(groups):
+        m = sorted(members)
+        rows.append((xy[m].mean(axis=0), int(degree[m].max()), len(m)))
+    rows.sort(key=lambda r: (r[0][0], r[0][1]))
+    centre = np.array([r[0] for r in rows])
+    merged = gpd.GeoDataFrame(
+        {"site_id": [f"X{i + 1:05d}" for i in range(len(rows))],
+         "mount_type": "intersection",
+         "degree": [r[1] for r in rows],
+         "merged": [r[2] for r in rows]},
+        geometry=gpd.points_from_xy(centre[:, 0], centre[:, 1]), crs=streets.crs,
+    )
+    logger.info("candidates: %d intersections merged into %d within %g m",
+                len(nodes), len(merged), tolerance_m)
+    return merged
+
+
+def clip_to_area(sites: gpd.GeoDataFrame, area: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Keep only the sites inside (or on the edge of) the ``area`` polygons."""
+    parts = shapely.get_parts(np.asarray(area.geometry.array))
+    tree = shapely.STRtree(parts)
+    inside, _ = tree.query(np.asarray(sites.geometry.array), predicate="intersects")
+    keep = np.zeros(len(sites), dtype=bool)
+    keep[inside] = True
+    logger.info("candidates: %d of %d inside the area", int(keep.sum()), len(sites))
+    return sites[keep].reset_index(drop=True)
+
+
+def remove_excluded(
+    sites: gpd.GeoDataFrame, exclusions: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    """Drop the sites inside (or on the edge of) any exclusion zone."""
+    if exclusions is None or sites.empty:
+        return sites
+    tree = shapely.STRtree(np.asarray(exclusions.geometry.array))
+    inside, _ = tree.query(np.asarray(sites.geometry.array), predicate="intersects")
+    drop = np.zeros(len(sites), dtype=bool)
+    drop[inside] = True
+    logger.info("candidates: removed %d inside exclusion zones", int(drop.sum()))
+    return sites[~drop].reset_index(drop=True)

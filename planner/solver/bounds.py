@@ -1,0 +1,382 @@
+"""Certificates: upper bounds on the best achievable coverage.
+
+Two bounds, both valid for any monotone submodular coverage objective ``f``
+(the first) or for plain binary coverage (the second):
+
+* the **online bound** (Nemhauser, Wolsey & Fisher 1978; Leskovec et al.
+  2007): for any set ``S`` and budget ``p``,
+  ``OPT_p <= f(S) + (sum of the p largest marginal gains with respect to S)``.
+  Evaluated at checkpoints of the greedy run and at the final plan, the best
+  (smallest) value is kept. With costs, the sum becomes a fractional knapsack
+  of gains within the budget, which still bounds ``OPT``.
+* the **LP relaxation** of the maximal covering location problem (Church &
+  ReVelle 1974), solved with HiGHS through :mod:`scipy.optimize`, and the MIP
+  itself with a time limit, whose dual bound is a certificate too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+from scipy import optimize, sparse
+
+from planner.solver.gains import all_gains
+from planner.solver.greedy import GreedyState
+from planner.solver.problem import CoverageProblem
+
+__all__ = [
+    "MCLPResult",
+    "OnlineBound",
+    "lagrangian_bound",
+    "lagrangian_steps",
+    "reduced_size",
+    "solve_mclp",
+    "top_sum",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def top_sum(gains: np.ndarray, budget: float, *, costs: np.ndarray | None = None) -> float:
+    """The most gain any ``budget`` sites (or sites costing ``budget``) can add.
+
+    Without costs, the sum of the ``budget`` largest gains; with costs, the
+    fractional knapsack optimum, an upper bound on the integer one.
+    """
+    if budget <= 0 or gains.size == 0:
+        return 0.0
+    if costs is None:
+        p = min(int(budget), gains.size)
+        return float(np.partition(gains, gains.size - p)[gains.size - p :].sum())
+    order = np.lexsort((np.arange(gains.size), -gains / costs))
+    cum = np.cumsum(costs[order])
+    full = int(np.searchsorted(cum, budget, side="right"))
+    total = float(gains[order[:full]].sum())
+    if full < gains.size:
+        spare = budget - (cum[full - 1] if full else 0.0)
+        total += float(gains[order[full]]) * spare / float(costs[order[full]])
+    return total
+
+
+class OnlineBound:
+    """Accumulates the online submodular bound over observed states.
+
+    Parameters
+    ----------
+    problem
+        The coverage instance.
+    budgets
+        For every budget of interest, how many sites (or how much cost) may be
+        added beyond the fixed sites the observed states all contain.
+    eligible
+        Sites a plan may contain (not forbidden).
+    costs
+        Site costs when budgets are costs.
+    """
+
+    def __init__(
+        self,
+        problem: CoverageProblem,
+        budgets: Sequence[float],
+        *,
+        eligible: np.ndarray,
+        costs: np.ndarray | None = None,
+    ) -> None:
+        self._problem = problem
+        self._budgets = list(budgets)
+        self._eligible = eligible
+        self._costs = costs
+        self.bounds = np.full(len(self._budgets), np.inf)
+        self.evaluations = 0
+
+    def observe(self, state: GreedyState) -> None:
+        """Tighten every budget's bound with the state's gains."""
+        gains = all_gains(self._problem, state.best)
+        gains[~self._eligible] = 0.0
+        value = self._problem.value(state.best)
+        for t, budget in enumerate(self._budgets):
+            bound = value + top_sum(gains, budget, costs=self._costs)
+            self.bounds[t] = min(self.bounds[t], bound)
+        self.evaluations += 1
+
+
+@dataclass(frozen=True)
+class MCLPResult:
+    """An LP or MIP solution of the reduced maximal covering problem.
+
+    Attributes
+    ----------
+    upper_bound
+        Proven bound on the covered weight (LP value, or MIP dual bound).
+    value
+        Covered weight of the integer solution (MIP only, else ``nan``).
+    chosen
+        Site indices of the integer solution, fixed sites first (MIP only).
+    optimal
+        The solver proved optimality (of the LP, or of the MIP).
+    status
+        The solver's message.
+    """
+
+    upper_bound: float
+    value: float
+    chosen: tuple[int, ...]
+    optimal: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class _Reduced:
+    constant: float  # weight covered by the fixed sites and the baseline
+    columns: np.ndarray  # original indices of the free sites kept
+    group_weight: np.ndarray  # weight of each group of identical demand rows
+    group_cover: sparse.csr_array  # groups x kept columns (binary)
+
+
+def _reduce(problem: CoverageProblem, fixed: Sequence[int], eligible: np.ndarray) -> _Reduced:
+    """Drop covered and unreachable points, merge points seen by the same sites."""
+    best = problem.best_quality(np.asarray(fixed, dtype=np.int64))
+    constant = problem.value(best)
+    free = eligible.copy()
+    free[np.asarray(fixed, dtype=np.int64)] = False
+    rows = np.flatnonzero((best < 1.0) & (problem.weights > 0))
+    sub = problem.csr[rows][:, np.flatnonzero(free)]
+    sub = sparse.csr_array(sub)
+    sub.sort_indices()
+    used = np.flatnonzero(np.diff(sparse.csc_array(sub).indptr) > 0)
+    sub = sparse.csr_array(sub[:, used])
+    sub.sort_indices()
+    columns = np.flatnonzero(free)[used]
+    keep = np.flatnonzero(np.diff(sub.indptr) > 0)
+    sub = sparse.csr_array(sub[keep])
+    weights = problem.weights[rows][keep]
+    groups: dict[bytes, int] = {}
+    group_of = np.empty(sub.shape[0], dtype=np.int64)
+    for i in range(sub.shape[0]):
+        key = sub.indices[sub.indptr[i] : sub.indptr[i + 1]].tobytes()
+        group_of[i] = groups.setdefault(key, len(groups))
+    first = np.unique(group_of, return_index=True)[1]
+    group_cover = sparse.csr_array(sub[first])
+    group_cover.data[:] = 1.0
+    group_weight = np.bincount(group_of, weights=weights, minlength=len(groups))
+    return _Reduced(constant, columns, group_weight, group_cover)
+
+
+def reduced_size(problem: CoverageProblem, fixed: Sequence[int], eligible: np.ndarray) -> int:
+    """Non-zeros of the reduced instance: a proxy for the LP/MIP solve time."""
+    best = problem.best_quality(np.asarray(fixed, dtype=np.int64))
+    rows = (best < 1.0) & (problem.weights > 0)
+    return int(np.count_nonzero(rows[problem.csc.indices] & eligible[problem.entry_columns]))
+
+
+def solve_mclp(
+    problem: CoverageProblem,
+    *,
+    count: float,
+    fixed: Sequence[int] = (),
+    eligible: np.ndarray,
+    costs: np.ndarray | None = None,
+    integral: bool = False,
+    conflicts: sparse.csr_array | None = None,
+    time_limit: float = 60.0,
+) -> MCLPResult:
+    """Solve the LP relaxation (or the MIP) of binary maximal coverage with HiGHS.
+
+    Maximise ``sum_g W_g y_g`` subject to ``y_g <= sum_{j in N(g)} x_j``,
+    ``sum_j x_j <= count`` (or ``sum_j c_j x_j <= count`` with costs),
+    ``0 <= x, y <= 1`` (``x`` integral for the MIP), plus ``x_j + x_k <= 1``
+    for sites closer than the minimum spacing (MIP only; the LP without them
+    is still an upper bound).
+
+    Parameters
+    ----------
+    count
+        Sites (or cost) that may be added beyond ``fixed``.
+    fixed
+        Sites already in every plan (earlier phases, forced sites).
+    """
+    fixed = [int(j) for j in fixed]
+    red = _reduce(problem, fixed, eligible)
+    n_groups, n_cols = red.group_cover.shape
+    if n_groups == 0 or n_cols == 0 or count <= 0:
+        return MCLPResult(red.constant, red.constant, tuple(fixed), True, "nothing to add")
+    # variables: x (n_cols), then y (n_groups)
+    link = sparse.hstack([-red.group_cover, sparse.identity(n_groups, format="csr")], format="csr")
+    c_row = np.ones(n_cols) if costs is None else costs[red.columns]
+    budget_row = sparse.csr_array(np.concatenate([c_row, np.zeros(n_groups)])[None, :])
+    blocks = [link, budget_row]
+    upper = [np.zeros(n_groups), np.array([float(count)])]
+    if integral and conflicts is not None:
+        pairs = _conflict_rows(conflicts, red.columns, n_groups)
+        if pairs is not None:
+            blocks.append(pairs)
+            upper.append(np.ones(pairs.shape[0]))
+    a_ub = sparse.vstack(blocks, format="csr")
+    objective = np.concatenate([np.zeros(n_cols), -red.group_weight])
+    bounds = optimize.Bounds(0.0, 1.0)
+    constraints = optimize.LinearConstraint(a_ub, -np.inf, np.concatenate(upper))
+    integrality = np.concatenate([np.ones(n_cols), np.zeros(n_groups)]) if integral else None
+    options = {"time_limit": float(time_limit), "disp": False}
+    if integral:
+        options["mip_rel_gap"] = 1e-8
+    res = optimize.milp(
+        objective, constraints=constraints, bounds=bounds, integrality=integrality, options=options
+    )
+    logger.info("HiGHS %s: %s", "MIP" if integral else "LP", res.message)
+    optimal = res.status == 0
+    if not integral:
+        if res.x is None:
+            return MCLPResult(np.inf, np.nan, (), False, res.message)
+        # The LP optimum, or (time limit) no proof: an unfinished LP bounds nothing.
+        bound = red.constant - res.fun if optimal else np.inf
+        return MCLPResult(bound, np.nan, (), optimal, res.message)
+    dual = getattr(res, "mip_dual_bound", None)
+    bound = red.constant - dual if dual is not None and np.isfinite(dual) else np.inf
+    if res.x is None:
+        return MCLPResult(bound, np.nan, (), False, res.message)
+    picked = red.columns[np.flatnonzero(res.x[:n_cols] > 0.5)]
+    value = red.constant - res.fun
+    if optimal and not np.isfinite(bound):
+        bound = value
+    return MCLPResult(bound, value, (*fixed, *picked.tolist()), optimal, res.message)
+
+
+def _conflict_rows(
+    conflicts: sparse.csr_array, columns: np.ndarray, n_groups: int
+) -> sparse.csr_array | None:
+    sub = sparse.triu(sparse.csr_array(conflicts)[columns][:, columns], k=1).tocoo()
+    if sub.nnz == 0:
+        return None
+    k = sub.nnz
+    rows = np.repeat(np.arange(k), 2)
+    cols = np.column_stack([sub.row, sub.col]).ravel()
+    return sparse.csr_array((np.ones(2 * k), (rows, cols)), shape=(k, len(columns) + n_groups))
+
+
+@njit(cache=True, parallel=True)
+def _column_sums(indptr, indices, v, columns):
+    """``sum_i v_i`` over the points each of ``columns`` sees (binary coverage)."""
+    out = np.empty(len(columns))
+    for t in prange(len(columns)):
+        j = columns[t]
+        total = 0.0
+        for e in range(indptr[j], indptr[j + 1]):
+            total += v[indices[e]]
+        out[t] = total
+    return out
+
+
+@njit(cache=True)
+def _subgradient_step(indptr, indices, chosen, residual, w, v, seen, size):
+    """One projected subgradient step on ``v`` (in place); returns the new ``sum(v)``,
+    or -1 when the gradient is zero.
+
+    The gradient at point ``i`` is (chosen sites seeing ``i``) - 1 on residual points,
+    with components that would leave ``[0, w_i]`` dropped; the step is
+    ``size / |gradient|²`` (Polyak). ``seen`` is scratch, all zeros, left all zeros.
+    """
+    for j in chosen:
+        for e in range(indptr[j], indptr[j + 1]):
+            seen[indices[e]] += 1
+    norm = 0.0
+    for i in range(len(v)):
+        g = seen[i] - 1.0 if residual[i] else 0.0
+        if (v[i] <= 0.0 and g > 0.0) or (v[i] >= w[i] and g < 0.0):
+            continue
+        norm += g * g
+    total = -1.0
+    if norm > 0.0:
+        step, total = size / norm, 0.0
+        for i in range(len(v)):
+            g = seen[i] - 1.0 if residual[i] else 0.0
+            if not ((v[i] <= 0.0 and g > 0.0) or (v[i] >= w[i] and g < 0.0)):
+                v[i] = min(max(v[i] - step * g, 0.0), w[i])
+            total += v[i]
+    for j in chosen:
+        for e in range(indptr[j], indptr[j + 1]):
+            seen[indices[e]] = 0
+    return total
+
+
+def lagrangian_steps(nnz: int) -> int:
+    """Subgradient steps for an instance with ``nnz`` coverage pairs: about 2e8
+    pair visits in all, between 20 and 300 steps."""
+    return max(20, min(300, int(2e8 / max(nnz, 1))))
+
+
+def lagrangian_bound(
+    problem: CoverageProblem,
+    *,
+    count: int,
+    fixed: Sequence[int],
+    eligible: np.ndarray,
+    lower: float,
+    start: np.ndarray | None = None,
+    iterations: int | None = None,
+) -> float:
+    """Lagrangian bound of binary maximal coverage, tightened by subgradient steps.
+
+    Relaxing ``y_i <= sum_{j in N(i)} x_j`` with multipliers ``0 <= v_i <= w_i``
+    gives, for *any* such ``v``::
+
+        OPT <= C + sum_i (w_i - v_i) + (sum of the ``count`` largest column sums of v)
+
+    where ``C`` is the weight the fixed sites and existing cameras already
+    cover. With ``v_i = w_i`` on the points a plan leaves uncovered this is the
+    online bound; projected subgradient steps (Polyak step towards ``lower``,
+    the value of a known plan) lower it towards the LP relaxation
+    (Fisher 1981, "The Lagrangian relaxation method for solving integer
+    programming problems"). Scales like a few sparse products per step.
+
+    Parameters
+    ----------
+    count
+        Sites that may be added beyond ``fixed``.
+    lower
+        Covered weight of a known feasible plan (the target of the steps).
+    start
+        Starting multipliers (default: the weights of points the fixed sites leave uncovered).
+    iterations
+        Most subgradient steps; default :func:`lagrangian_steps` of the instance size.
+        A count, never a time limit, so the bound is the same on every machine.
+    """
+    best0 = problem.best_quality(np.asarray(fixed, dtype=np.int64))
+    residual = (best0 < 1.0) & (problem.weights > 0)
+    w = np.where(residual, problem.weights, 0.0)
+    constant = problem.value(best0)
+    free = eligible.copy()
+    free[np.asarray(fixed, dtype=np.int64)] = False
+    free_idx = np.flatnonzero(free)
+    p = min(int(count), free_idx.size)
+    if p <= 0 or not residual.any():
+        return constant
+    csc = problem.csc
+    v = np.clip(w if start is None else np.minimum(start, w), 0.0, None)
+    seen = np.zeros(problem.n_demand, dtype=np.int32)
+    w_total, v_total = float(w.sum()), float(v.sum())
+    best = np.inf
+    scale, stale = 2.0, 0
+    steps = lagrangian_steps(csc.nnz) if iterations is None else iterations
+    for _ in range(steps):
+        sums = _column_sums(csc.indptr, csc.indices, v, free_idx)
+        top = np.argpartition(sums, sums.size - p)[sums.size - p :]
+        value = constant + (w_total - v_total) + float(sums[top].sum())
+        if value < best - 1e-12 * max(value, 1.0):
+            best, stale = value, 0
+        else:
+            stale += 1
+            if stale >= 10:
+                scale, stale = scale / 2, 0
+        if best - lower <= 1e-6 * max(lower, 1.0) or scale < 1e-4:
+            break
+        v_total = _subgradient_step(
+            csc.indptr, csc.indices, free_idx[top], residual, w, v, seen, scale * (value - lower)
+        )
+        if v_total < 0:
+            break
+    logger.info("Lagrangian bound: %.6g (plan %.6g)", best, lower)
+    return best
