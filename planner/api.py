@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -20,20 +20,19 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from geodata.crs import crs_label, to_metric
+from geodata.crs import to_metric
 from geodata.errors import LayerError, OptionError
 from planner.coverage.disc import DecayBands, baseline_quality, coverage_matrix
 from planner.coverage.models import CoverageModel, DiscModel
-from planner.plan.districts import district_table
-from planner.plan.result import Certificate, PhaseResult, Plan
-from planner.solver.optimise import Exact, Progress, Solution, optimise
+from planner.plan.assemble import RESERVED, Assembly, assemble_plan
+from planner.plan.result import Plan
+from planner.solver.optimise import Exact, Progress, optimise
 from planner.solver.problem import CoverageProblem
 
-__all__ = ["PlanOptions", "plan_sites"]
+__all__ = ["RESERVED", "About", "PlanLayers", "PlanOptions", "plan_sites"]
 
 logger = logging.getLogger(__name__)
 
-RESERVED = ("site_id", "rank", "phase", "marginal_weight", "cumulative_weight", "cumulative_share")
 
 
 @dataclass(frozen=True)
@@ -160,6 +159,66 @@ def _remove_excluded(
     return sites.iloc[np.flatnonzero(keep)].reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class PlanLayers:
+    """The layers around a plan besides demand and sites, and the columns they are read by.
+
+    Attributes
+    ----------
+    existing
+        Existing camera sets (points); what they cover counts as covered before
+        the first new set. ``owner_column`` tells whose they are.
+    owner_column
+        Column of ``existing`` naming each camera's owner (``"existing"`` when absent).
+    cost_column
+        Column of the sites holding each site's cost (with ``PlanOptions.budget``).
+    districts
+        Polygons for the per-district table, named by ``district_name``, with
+        an optional ``population`` column.
+    exclusions
+        Privacy exclusion zones: candidate sites inside are removed.
+    footprints
+        Optional footprint polygon per site (same order as ``sites``); default
+        the coverage model's footprints of the chosen sites (discs).
+    coverage
+        The coverage model (:mod:`planner.coverage`): disc (default), sightline
+        or network. It builds the coverage matrix of the new sites and of the
+        existing cameras, and draws the footprints.
+    """
+
+    existing: gpd.GeoDataFrame | None = None
+    owner_column: str = "owner"
+    cost_column: str | None = None
+    districts: gpd.GeoDataFrame | None = None
+    district_name: str | None = None
+    population: str | None = None
+    exclusions: gpd.GeoDataFrame | None = None
+    footprints: gpd.GeoSeries | None = None
+    coverage: CoverageModel | None = None
+
+
+@dataclass(frozen=True)
+class About:
+    """What a plan records about where it came from.
+
+    Attributes
+    ----------
+    title
+        The plan's title (map, report).
+    sources
+        File names of the layers by role (``demand``, ``sites``, ...), for error messages.
+    inputs
+        Input fingerprints by role, recorded in the plan.
+    parameters
+        Further parameters to record (how demand and sites were built).
+    """
+
+    title: str = "camplan plan"
+    sources: Mapping[str, str] = field(default_factory=dict)
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
 def plan_sites(
     demand: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
@@ -167,19 +226,8 @@ def plan_sites(
     *,
     weight: str = "weight",
     site_id: str | None = None,
-    cost_column: str | None = None,
-    existing: gpd.GeoDataFrame | None = None,
-    owner_column: str = "owner",
-    districts: gpd.GeoDataFrame | None = None,
-    district_name: str | None = None,
-    population: str | None = None,
-    exclusions: gpd.GeoDataFrame | None = None,
-    footprints: gpd.GeoSeries | None = None,
-    coverage: CoverageModel | None = None,
-    sources: Mapping[str, str] | None = None,
-    inputs: Mapping[str, str] | None = None,
-    title: str = "camplan plan",
-    extra_parameters: Mapping[str, Any] | None = None,
+    layers: PlanLayers | None = None,
+    about: About | None = None,
     progress: Progress | None = None,
 ) -> Plan:
     """Choose camera sets among candidate ``sites`` to cover the weighted ``demand``.
@@ -190,38 +238,59 @@ def plan_sites(
         Demand points or polygons (polygons stand at a representative point)
         with a non-negative ``weight`` column.
     sites
-        Candidate mounting sites (points), optionally with ids and costs.
+        Candidate mounting sites (points), optionally with ids (``site_id``) and costs.
     options
         Reach, number of sets, phases and the optimiser's options.
-    existing
-        Existing camera sets (points); what they cover counts as covered before
-        the first new set. ``owner_column`` tells whose they are.
-    districts
-        Polygons for the per-district table, named by ``district_name``, with
-        an optional ``population`` column.
-    exclusions
-        Privacy exclusion zones: candidate sites inside are removed.
-    footprints
-        Optional footprint polygon per site (same order as ``sites``); default
-        the coverage model's footprints of the chosen sites (discs).
-    coverage
-        The coverage model (:mod:`planner.models`): disc (default), sightline
-        or network. It builds the coverage matrix of the new sites and of the
-        existing cameras, and draws the footprints.
-    sources
-        File names of the layers by role, for error messages.
-    inputs
-        Input fingerprints by role, recorded in the plan.
+    layers
+        Existing cameras, districts, exclusion zones, footprints and the coverage model.
+    about
+        Title, file names, fingerprints and parameters to record in the plan.
+    progress
+        Callback ``(stage, done, total)`` for a progress display.
     """
+    layers = layers or PlanLayers()
+    about = about or About()
     t0 = time.perf_counter()
-    src = {
-        "demand": "demand",
-        "sites": "sites",
-        "existing": "existing",
-        "districts": "districts",
-        "exclusions": "exclusions",
-        **(sources or {}),
-    }
+    parts = _prepare(demand, sites, weight, site_id, layers, _sources(about))
+    timings = {"prepare": time.perf_counter() - t0}
+    t1 = time.perf_counter()
+    problem, parts = _problem(parts, weight, options, layers)
+    timings["coverage"] = time.perf_counter() - t1
+    solution = optimise(
+        problem,
+        sets=options.sets,
+        phases=options.phases,
+        costs=_costs(parts.sites, layers.cost_column, _sources(about)["sites"]),
+        budget=options.budget,
+        forced=_lookup(parts.sites["site_id"], options.forced, "--forced"),
+        forbidden=_lookup(parts.sites["site_id"], options.forbidden, "--forbidden"),
+        conflicts=_conflicts(np.asarray(parts.sites.geometry.array), options.min_spacing_m),
+        local_search=options.local_search,
+        exact=options.exact,
+        time_limit=options.time_limit,
+        progress=progress,
+    )
+    timings.update(solution.timings)
+    return assemble_plan(
+        solution, problem, parts,
+        options=options, weight=weight, layers=layers, about=about, timings=timings,
+    )  # fmt: skip
+
+
+def _sources(about: About) -> dict[str, str]:
+    roles = ("demand", "sites", "existing", "districts", "exclusions")
+    return {**{r: r for r in roles}, **about.sources}
+
+
+def _prepare(
+    demand: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    weight: str,
+    site_id: str | None,
+    layers: PlanLayers,
+    src: Mapping[str, str],
+) -> Assembly:
+    """Project every layer to the working CRS; ids, exclusions and the canonical site order."""
     demand = to_metric(demand, source=src["demand"])
     crs = demand.crs
     sites = to_metric(sites, source=src["sites"], crs=crs)
@@ -231,81 +300,58 @@ def plan_sites(
             f"has no weight column {weight!r}; columns are "
             f"{', '.join(map(str, demand.columns.drop('geometry')))}",
         )
-    if footprints is not None:
-        sites = sites.assign(_footprint=gpd.GeoSeries(footprints, crs=crs).to_numpy())
+    if layers.footprints is not None:
+        sites = sites.assign(_footprint=gpd.GeoSeries(layers.footprints, crs=crs).to_numpy())
     sites = sites.assign(site_id=_site_ids(sites, site_id, src["sites"]))
+    exclusions = layers.exclusions
     if exclusions is not None:
         exclusions = to_metric(exclusions, source=src["exclusions"], crs=crs)
         sites = _remove_excluded(sites, exclusions)
     if sites.empty:
         raise LayerError(src["sites"], "no candidate site is left (all inside exclusion zones?)")
     sites = _canonical(sites, sites["site_id"])
-    ext = None if existing is None else to_metric(existing, source=src["existing"], crs=crs)
+    existing, districts = layers.existing, layers.districts
+    if existing is not None:
+        existing = to_metric(existing, source=src["existing"], crs=crs)
     if districts is not None:
         districts = to_metric(districts, source=src["districts"], crs=crs)
-    timings = {"prepare": time.perf_counter() - t0}
+    return Assembly(demand, np.arange(0), sites, crs, existing, districts, exclusions, {})
 
-    t1 = time.perf_counter()
-    demand_pts = _points(demand)
+
+def _problem(
+    parts: Assembly, weight: str, options: PlanOptions, layers: PlanLayers
+) -> tuple[CoverageProblem, Assembly]:
+    """The coverage problem on the demand in canonical order, with the existing cameras."""
+    demand_pts = _points(parts.demand)
     demand_xy = shapely.get_coordinates(demand_pts)
     order = _row_order(demand_xy)
     demand_pts, demand_xy = demand_pts[order], demand_xy[order]
-    site_pts = np.asarray(sites.geometry.array)
-    weights = demand[weight].to_numpy(dtype=np.float64)[order]
+    site_pts = np.asarray(parts.sites.geometry.array)
+    weights = parts.demand[weight].to_numpy(dtype=np.float64)[order]
     bands = options.bands or None
+    coverage = layers.coverage
     # The disc model works on coordinates; other models need the points themselves.
     rows = demand_xy if coverage is None or isinstance(coverage, DiscModel) else demand_pts
     if coverage is None:
         matrix = coverage_matrix(rows, site_pts, options.radius_m, bands=bands)
     else:
         matrix = coverage.matrix(rows, site_pts, options.radius_m, bands=bands)
-    base, owners = _existing_coverage(rows, ext, owner_column, weights, options, bands, coverage)
+    base, owners = _existing_coverage(
+        rows, parts.existing, layers.owner_column, weights, options, bands, coverage
+    )
     problem = CoverageProblem.from_matrix(matrix, weights, baseline=base)
-    timings["coverage"] = time.perf_counter() - t1
+    return problem, replace(parts, order=order, owners=owners)
 
-    costs = None
-    if cost_column is not None:
-        if cost_column not in sites.columns:
-            raise LayerError(src["sites"], f"has no cost column {cost_column!r}")
-        costs = pd.to_numeric(sites[cost_column], errors="coerce").to_numpy(dtype=np.float64)
-        if not np.all(np.isfinite(costs)) or np.any(costs <= 0):
-            raise LayerError(src["sites"], f"column {cost_column!r} must hold positive costs")
-    solution = optimise(
-        problem,
-        sets=options.sets,
-        phases=options.phases,
-        costs=costs,
-        budget=options.budget,
-        forced=_lookup(sites["site_id"], options.forced, "--forced"),
-        forbidden=_lookup(sites["site_id"], options.forbidden, "--forbidden"),
-        conflicts=_conflicts(site_pts, options.min_spacing_m),
-        local_search=options.local_search,
-        exact=options.exact,
-        time_limit=options.time_limit,
-        progress=progress,
-    )
-    timings.update(solution.timings)
-    return _assemble(
-        solution,
-        problem,
-        demand,
-        order,
-        sites,
-        ext,
-        owners,
-        districts,
-        exclusions,
-        options=options,
-        weight=weight,
-        crs=crs,
-        district_name=district_name,
-        coverage=coverage,
-        population=population,
-        inputs=inputs or {},
-        title=title,
-        extra=dict(extra_parameters or {}),
-        timings=timings,
-    )
+
+def _costs(sites: gpd.GeoDataFrame, cost_column: str | None, source: str) -> np.ndarray | None:
+    if cost_column is None:
+        return None
+    if cost_column not in sites.columns:
+        raise LayerError(source, f"has no cost column {cost_column!r}")
+    costs = pd.to_numeric(sites[cost_column], errors="coerce").to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(costs)) or np.any(costs <= 0):
+        raise LayerError(source, f"column {cost_column!r} must hold positive costs")
+    return costs
 
 
 def _existing_coverage(
@@ -341,141 +387,3 @@ def _existing_coverage(
         owners[name] = float(np.dot(weights, q))
         np.maximum(base, q, out=base)
     return base, owners
-
-
-def _assemble(
-    solution: Solution,
-    problem: CoverageProblem,
-    demand: gpd.GeoDataFrame,
-    order: np.ndarray,
-    sites: gpd.GeoDataFrame,
-    existing: gpd.GeoDataFrame | None,
-    owners: dict[str, float],
-    districts: gpd.GeoDataFrame | None,
-    exclusions: gpd.GeoDataFrame | None,
-    *,
-    options: PlanOptions,
-    weight: str,
-    crs: Any,
-    district_name: str | None,
-    coverage: CoverageModel | None,
-    population: str | None,
-    inputs: Mapping[str, str],
-    title: str,
-    extra: dict[str, Any],
-    timings: dict[str, float],
-) -> Plan:
-    total = solution.total_weight
-    chosen = sites.iloc[solution.order].reset_index(drop=True)
-    cumulative = solution.curve[1:]
-    attrs = [c for c in chosen.columns if c not in (*RESERVED, "geometry", "_footprint")]
-    table = pd.DataFrame(
-        {
-            "site_id": chosen["site_id"].to_numpy(),
-            "rank": np.arange(1, len(chosen) + 1),
-            "phase": solution.phase,
-            "marginal_weight": solution.marginal,
-            "cumulative_weight": cumulative,
-            "cumulative_share": cumulative / total if total > 0 else np.zeros(len(chosen)),
-        }
-    )
-    out_sites = gpd.GeoDataFrame(
-        pd.concat([table, chosen[attrs].reset_index(drop=True)], axis=1),
-        geometry=chosen.geometry.to_numpy(),
-        crs=crs,
-    )
-    if "_footprint" in chosen.columns:
-        shapes = chosen["_footprint"].to_numpy()
-    elif coverage is not None:
-        shapes = coverage.footprints(chosen.geometry.to_numpy(), options.radius_m)
-    else:
-        shapes = shapely.buffer(chosen.geometry.to_numpy(), options.radius_m, quad_segs=16)
-    footprints = gpd.GeoDataFrame(
-        table[["site_id", "rank", "phase"]].copy(), geometry=shapes, crs=crs
-    )
-    # The problem's rows are the demand in canonical order: back to the input's order.
-    best, weights = np.empty(len(order)), np.empty(len(order))
-    best[order] = problem.best_quality(solution.order)
-    weights[order] = problem.weights
-    keep = [c for c in demand.columns if c not in ("geometry", weight, "weight", "covered")]
-    out_demand = gpd.GeoDataFrame(
-        pd.concat(
-            [
-                pd.DataFrame({"weight": weights, "covered": best}),
-                demand[keep].reset_index(drop=True),
-            ],
-            axis=1,
-        ),
-        geometry=demand.geometry.to_numpy(),
-        crs=crs,
-    )
-    phases = _phases(solution, total)
-    district_gdf = None
-    if districts is not None:
-        district_gdf = district_table(
-            districts, out_sites, out_demand, name=district_name, population=population
-        )
-    gap = solution.gap
-    ext_out = None
-    if existing is not None:
-        ext_out = existing.copy()
-    return Plan(
-        sites=out_sites,
-        demand=out_demand,
-        footprints=footprints,
-        total_weight=total,
-        covered_weight=solution.covered_weight,
-        curve=solution.curve,
-        phases=phases,
-        certificate=Certificate(
-            solution.upper_bound, gap, solution.bound_method, solution.proven_optimal
-        ),
-        radius_m=float(options.radius_m),
-        crs=crs_label(crs),
-        existing=ext_out,
-        districts=district_gdf,
-        exclusions=exclusions,
-        existing_weight=float(solution.curve[0]),
-        owners=owners,
-        parameters={
-            **options.as_dict(),
-            "coverage_model": getattr(coverage, "name", "disc"),
-            "weight_column": weight,
-            **extra,
-            "optimiser": {k: _plain(v) for k, v in sorted(solution.stats.items())},
-        },
-        inputs=dict(inputs),
-        timings=dict(timings),
-        title=title,
-    )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (np.floating, float)):
-        return float(value) if np.isfinite(value) else None
-    if isinstance(value, (np.integer, np.bool_)):
-        return value.item()
-    return value
-
-
-def _phases(solution: Solution, total: float) -> tuple[PhaseResult, ...]:
-    out = []
-    start = 0
-    n = len(solution.order)
-    for t, (end, bound) in enumerate(zip(solution.phase_ends, solution.phase_bounds, strict=True)):
-        end = min(end, n)
-        covered = float(solution.curve[end])
-        greedy = float(solution.greedy_curve[min(end, len(solution.greedy_curve) - 1)])
-        out.append(
-            PhaseResult(
-                phase=t + 1,
-                n_sets=end - start,
-                cumulative_sets=end,
-                covered_weight=covered,
-                coverage_share=covered / total if total > 0 else 0.0,
-                greedy_weight=greedy,
-                upper_bound=float(bound),
-            )
-        )
-        start = end
-    return tuple(out)

@@ -11,7 +11,7 @@ import shapely
 from shapely.geometry import Point, Polygon, box
 
 from geodata.errors import LayerError, OptionError
-from planner.api import RESERVED, PlanOptions, plan_sites
+from planner.api import RESERVED, PlanLayers, PlanOptions, plan_sites
 
 UTM = "EPSG:32612"  # Mesa, AZ
 X0, Y0 = 412_000.0, 3_697_000.0
@@ -194,7 +194,7 @@ def test_existing_cameras_count_before_the_first_set():
     demand, sites = _random_layers(8)
     existing = _utm([(500.0, 500.0)], owner=["MTR"])
     plan = plan_sites(demand, sites, PlanOptions(radius_m=150.0, sets=3), site_id="sid",
-                      existing=existing)
+                      layers=PlanLayers(existing=existing))
     d = demand.geometry.distance(existing.geometry.iloc[0])
     want = float(demand["weight"][d <= 150.0].sum())
     assert want > 0
@@ -212,7 +212,7 @@ def test_exclusion_zones_remove_sites():
     top = free.sites.geometry.iloc[0]
     zone = gpd.GeoDataFrame({"name": ["school"]}, geometry=[top.buffer(1.0)], crs=UTM)
     plan = plan_sites(demand, sites, PlanOptions(radius_m=150.0, sets=3), site_id="sid",
-                      exclusions=zone)
+                      layers=PlanLayers(exclusions=zone))
     assert free.sites["site_id"].iloc[0] not in set(plan.sites["site_id"])
     assert not plan.sites.geometry.intersects(zone.geometry.iloc[0]).any()
     assert plan.exclusions is not None
@@ -222,7 +222,7 @@ def test_exclusion_zones_in_another_crs():
     demand, sites = _random_layers(10)
     zone = gpd.GeoDataFrame(geometry=[box(X0, Y0, X0 + 500, Y0 + 1000)], crs=UTM).to_crs(4326)
     plan = plan_sites(demand, sites, PlanOptions(radius_m=150.0, sets=4), site_id="sid",
-                      exclusions=zone)
+                      layers=PlanLayers(exclusions=zone))
     assert (plan.sites.geometry.x > X0 + 499).all()
 
 
@@ -231,7 +231,7 @@ def test_exclusion_of_every_site_raises():
     zone = gpd.GeoDataFrame(geometry=[box(X0 - 1, Y0 - 1, X0 + 1001, Y0 + 1001)], crs=UTM)
     with pytest.raises(LayerError, match="no candidate site"):
         plan_sites(demand, sites, PlanOptions(radius_m=150.0, sets=2), site_id="sid",
-                   exclusions=zone)
+                   layers=PlanLayers(exclusions=zone))
 
 
 def test_districts_table_sums():
@@ -243,7 +243,8 @@ def test_districts_table_sums():
         crs=UTM,
     )
     plan = plan_sites(demand, sites, PlanOptions(radius_m=150.0, sets=7), site_id="sid",
-                      districts=districts, district_name="name", population="pop")
+                      layers=PlanLayers(districts=districts, district_name="name",
+                                        population="pop"))
     t = plan.districts
     assert t["district"].tolist() == ["West", "East"]
     assert int(t["sets"].sum()) == plan.n_sets == 7
@@ -279,6 +280,6 @@ def test_exclusion_removes_only_the_sites_inside_even_with_a_repeated_index():
     demand = _utm([(0.0, 0.0), (500.0, 0.0)], weight=[1.0, 1.0])
     zone = gpd.GeoDataFrame(geometry=[box(X0 - 5, Y0 - 5, X0 + 5, Y0 + 5)], crs=UTM)
     plan = plan_sites(demand, sites, PlanOptions(radius_m=10.0, sets=1), site_id="sid",
-                      exclusions=zone)
+                      layers=PlanLayers(exclusions=zone))
     assert plan.sites["site_id"].tolist() == ["pole"]
     assert plan.covered_weight == 1.0

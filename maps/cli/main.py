@@ -174,7 +174,7 @@ def _report(plan: Any, folder: Path, seconds: float) -> None:
 )
 def demo(out: Path, overwrite: bool, city: str) -> None:
     """Plan a bundled sample city end to end (Mesa, Arizona, or Helsinki)."""
-    from planner.api import plan_sites
+    from planner.api import About, PlanLayers, plan_sites
 
     t0 = time.perf_counter()
     if city == "helsinki":
@@ -191,10 +191,8 @@ def demo(out: Path, overwrite: bool, city: str) -> None:
         sample.sites,
         sample.options,
         site_id="site_id",
-        inputs=sample.inputs,
-        coverage=coverage,
-        title=sample.title,
-        extra_parameters=sample.parameters,
+        layers=PlanLayers(coverage=coverage),
+        about=About(title=sample.title, inputs=sample.inputs, parameters=sample.parameters),
     )
     folder = _write(plan, out, overwrite)
     _report(plan, folder, time.perf_counter() - t0)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from geodata import fingerprint, read_layer, validate_layer
 from geodata.errors import CamplanError, LayerError, OptionError, ScenarioError
-from planner.api import PlanOptions, plan_sites
+from planner.api import About, PlanLayers, PlanOptions, plan_sites
 from planner.plan.result import Plan
 from planner.scenario.layers import (
     CANDIDATE_KEYS,
@@ -398,18 +398,18 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None) -> Pla
         options,
         weight=weight,
         site_id=site_id,
-        cost_column=scenario.cost_column,
-        existing=merged,
-        owner_column="owner",
-        districts=built.districts,
-        district_name=scenario.district_name,
-        population=scenario.population,
-        exclusions=layers.get("exclusions"),
-        coverage=built.coverage,
-        sources=sources,
-        inputs=inputs,
-        title=scenario.title,
-        extra_parameters=built.parameters,
+        layers=PlanLayers(
+            existing=merged,
+            cost_column=scenario.cost_column,
+            districts=built.districts,
+            district_name=scenario.district_name,
+            population=scenario.population,
+            exclusions=layers.get("exclusions"),
+            coverage=built.coverage,
+        ),
+        about=About(
+            title=scenario.title, sources=sources, inputs=inputs, parameters=built.parameters
+        ),
         progress=progress,
     )
     return replace(plan, timings={"read": read_s, "build": build_s, **plan.timings})
