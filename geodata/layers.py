@@ -7,6 +7,7 @@ Each reader reads a file (:func:`geodata.read_layer`, or pyrosm for an OSM
 
 | kind | geometry | columns |
 |---|---|---|
+| demand | points or polygons | a weight |
 | districts | polygons | a name; optional population |
 | crime | points | optional category (with a severity table) |
 | footfall | points | a count |
@@ -41,6 +42,7 @@ __all__ = [
     "load_attractors",
     "load_buildings",
     "load_crime",
+    "load_demand",
     "load_districts",
     "load_exclusions",
     "load_existing",
@@ -76,10 +78,30 @@ def _is_osm(path: PathLike) -> bool:
     return str(path).lower().endswith(".pbf")
 
 
-def load_districts(
-    path: PathLike, *, name: str, population: str | None = None, crs: Any | None = None
+def load_demand(
+    path: PathLike,
+    *,
+    weight: str = "weight",
+    crs: Any | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """District polygons with a unique ``name`` and optional non-negative ``population``."""
+    """Demand points or polygons with a non-negative ``weight`` column."""
+    gdf, source = _read(path, "demand", crs)
+    return _validated(gdf, source, [], geometry="point-or-polygon", weight=weight, labels=labels)
+
+
+def load_districts(
+    path: PathLike,
+    *,
+    name: str,
+    population: str | None = None,
+    crs: Any | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> gpd.GeoDataFrame:
+    """District polygons with a unique ``name`` and optional non-negative ``population``.
+
+    Several polygons of one name (a district's islands) are merged into one.
+    """
     gdf, source = _read(path, "districts", crs)
     extra = []
     if name in gdf.columns:
@@ -89,7 +111,8 @@ def load_districts(
                 f"name column {name!r} is empty at "
                 f"{format_rows(np.flatnonzero(blank.to_numpy()) + 1)}"
             )
-    result = _validated(gdf, source, extra, geometry="polygon", weight=population, required=[name])
+    result = _validated(gdf, source, extra, geometry="polygon", weight=population,
+                        required=[name], labels=labels)
     dup = result[name].duplicated(keep=False)
     if dup.any():
         # Several polygons of one district (islands) are merged, not an error.
@@ -103,6 +126,7 @@ def load_crime(
     category: str | None = None,
     severity: Mapping[str, float] | None = None,
     crs: Any | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Crime incidents (points) with a ``severity`` column (1 without a severity table).
 
@@ -133,7 +157,8 @@ def load_crime(
                 "add them to the severity table"
             )
     result = _validated(
-        gdf, source, extra, geometry="point", required=[category] if category else ()
+        gdf, source, extra, geometry="point", required=[category] if category else (),
+        labels=labels,
     )
     if severity is not None and category is not None:
         weights = result[category].astype(str).map({str(k): float(v) for k, v in severity.items()})
@@ -143,20 +168,28 @@ def load_crime(
     return result
 
 
-def load_footfall(path: PathLike, *, count: str, crs: Any | None = None) -> gpd.GeoDataFrame:
+def load_footfall(
+    path: PathLike, *, count: str, crs: Any | None = None, labels: Mapping[str, str] | None = None
+) -> gpd.GeoDataFrame:
     """Pedestrian counts at points, in the ``count`` column (non-negative)."""
     gdf, source = _read(path, "footfall", crs)
-    return _validated(gdf, source, [], geometry="point", weight=count)
+    return _validated(gdf, source, [], geometry="point", weight=count, labels=labels)
 
 
-def load_population(path: PathLike, *, column: str, crs: Any | None = None) -> gpd.GeoDataFrame:
+def load_population(
+    path: PathLike, *, column: str, crs: Any | None = None, labels: Mapping[str, str] | None = None
+) -> gpd.GeoDataFrame:
     """Population (or working population) per polygon, in ``column``."""
     gdf, source = _read(path, "population", crs)
-    return _validated(gdf, source, [], geometry="polygon", weight=column)
+    return _validated(gdf, source, [], geometry="polygon", weight=column, labels=labels)
 
 
 def load_attractors(
-    path: PathLike, *, weight: str | None = None, crs: Any | None = None
+    path: PathLike,
+    *,
+    weight: str | None = None,
+    crs: Any | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Footfall attractors (metro exits, shops, ...) as points with a ``weight`` column.
 
@@ -167,7 +200,7 @@ def load_attractors(
         gdf, source = read_osm(path, "pois"), f"attractors layer {path}"
     else:
         gdf, source = _read(path, "attractors", crs)
-    result = _validated(gdf, source, [], geometry="any", weight=weight)
+    result = _validated(gdf, source, [], geometry="any", weight=weight, labels=labels)
     geoms = np.asarray(result.geometry.array)
     points = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
     result = result.set_geometry(gpd.GeoSeries(points, index=result.index, crs=result.crs))
@@ -214,6 +247,7 @@ def load_mounts(
     type_column: str | None = None,
     cost_column: str | None = None,
     crs: Any | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """A mount inventory: points (lamp posts, poles, ...) with unique ids, a type and costs.
 
@@ -230,25 +264,33 @@ def load_mounts(
                 f"{format_rows(np.flatnonzero(bad) + 1)}"
             )
     required = [c for c in (type_column, cost_column) if c]
-    return _validated(gdf, source, extra, geometry="point", id_column=id_column, required=required)
+    return _validated(gdf, source, extra, geometry="point", id_column=id_column,
+                      required=required, labels=labels)
 
 
 def load_existing(
-    path: PathLike, *, owner: str | None = None, crs: Any | None = None
+    path: PathLike,
+    *,
+    owner: str | None = None,
+    crs: Any | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Existing camera sets (points), with an ``owner`` column (the file's name when absent)."""
+    """Existing camera sets (points) with an ``owner`` column.
+
+    ``owner`` names the column telling whose each camera is; it must exist. Without
+    it the layer's own ``owner`` column is used when it has one, else the file's name.
+    """
     gdf, source = _read(path, "existing", crs)
+    column = owner if owner is not None else ("owner" if "owner" in gdf.columns else None)
     extra = []
-    if owner is not None and owner in gdf.columns and gdf[owner].isna().any():
+    if column is not None and column in gdf.columns and gdf[column].isna().any():
         extra.append(
-            f"owner column {owner!r} is empty at "
-            f"{format_rows(np.flatnonzero(gdf[owner].isna().to_numpy()) + 1)}"
+            f"owner column {column!r} is empty at "
+            f"{format_rows(np.flatnonzero(gdf[column].isna().to_numpy()) + 1)}"
         )
-    result = _validated(gdf, source, extra, geometry="point")
-    name = Path(path).stem
-    result["owner"] = (
-        result[owner].astype(str) if owner is not None and owner in result.columns else name
-    )
+    result = _validated(gdf, source, extra, geometry="point",
+                        required=[owner] if owner is not None else (), labels=labels)
+    result["owner"] = Path(path).stem if column is None else result[column].astype(str)
     return result
 
 

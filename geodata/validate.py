@@ -13,7 +13,7 @@ below the header.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -67,6 +67,7 @@ def validate_layer(
     id_column: str | None = None,
     required: Sequence[str] = (),
     repair: bool = True,
+    labels: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Check a layer and return a cleaned copy, or raise one error listing every problem.
 
@@ -94,6 +95,9 @@ def validate_layer(
     repair
         Repair invalid polygons with :func:`shapely.make_valid` (logged as a
         warning) instead of reporting them.
+    labels
+        For columns named by an option, the option as the user wrote it
+        (``{"pop": "--population"}``), so that a missing column's message names it.
 
     Returns
     -------
@@ -119,7 +123,9 @@ def validate_layer(
         problems.append(
             "has no coordinate reference system (CRS); pass crs=... (command line --crs)"
         )
-    problems += _check_columns(result, weight=weight, id_column=id_column, required=required)
+    problems += _check_columns(
+        result, weight=weight, id_column=id_column, required=required, labels=labels or {}
+    )
     problems += _check_geometries(result, expected=expected, repair=repair, source=source)
     if weight is not None and weight in result.columns:
         weight_problems, values = _check_weight(result[weight], name=weight)
@@ -158,6 +164,7 @@ def _check_columns(
     weight: str | None,
     id_column: str | None,
     required: Sequence[str],
+    labels: Mapping[str, str],
 ) -> list[str]:
     wanted = dict.fromkeys(required, "required")
     if weight is not None:
@@ -168,8 +175,9 @@ def _check_columns(
     problems = []
     for column, role in wanted.items():
         if column not in gdf.columns:
+            named = f" (named by {labels[column]})" if column in labels else ""
             problems.append(
-                f"has no {role} column {column!r}; columns present: "
+                f"has no {role} column {column!r}{named}; columns present: "
                 f"{', '.join(present) or '(none)'}; name the right column or add it"
             )
     return problems

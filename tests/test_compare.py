@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Point, box
 
-import planner.scenario.files
+import planner.scenario
 from maps.cli.main import main
 from maps.compare.plans import compare_plans, load_plan, write_comparison_folder
 from maps.compare.sweep import parse_values, plan_prefix, rank_coverage, sweep_scenario
@@ -272,7 +272,7 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list:
         seen.append(scenario)
         return real(scenario, **kwargs)
 
-    monkeypatch.setattr(planner.scenario.files, "run_scenario", counting)
+    monkeypatch.setattr(planner.scenario, "run_scenario", counting)
     return seen
 
 
@@ -306,9 +306,9 @@ def test_a_sweep_over_sets_is_one_nested_run(scenario: Path, runs: list, tmp_pat
 
 
 def test_a_prefix_plan_covers_its_curve(scenario: Path) -> None:
-    from planner.scenario.files import load_scenario, run_scenario
+    from planner.scenario import load_scenario, run_scenario
 
-    plan = run_scenario(dataclasses.replace(load_scenario(scenario), sets=5, phases=(2, 3)))
+    plan = run_scenario(load_scenario(scenario).with_values(sets=5, phases=(2, 3)))
     cover = rank_coverage(plan)
     assert cover is not None
     first = plan_prefix(plan, 2, coverage=cover)

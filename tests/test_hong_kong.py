@@ -38,7 +38,7 @@ def test_hong_kong_plans_4000_sets_on_land(shared_data: Path, tmp_path: Path) ->
 
 def test_hong_kong_scenario_validates(shared_data: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    from planner.scenario.files import check_scenario, load_scenario
+    from planner.scenario import check_scenario, load_scenario
 
     scenario = load_scenario(EXAMPLE, data_dir=shared_data / "hong-kong")
     assert check_scenario(scenario) == []
@@ -46,7 +46,7 @@ def test_hong_kong_scenario_validates(shared_data: Path,
 
 def test_hong_kong_scenario_without_data_names_every_missing_file(tmp_path: Path) -> None:
     shutil.copy(EXAMPLE, tmp_path / "hong-kong.toml")
-    from planner.scenario.files import check_scenario, load_scenario
+    from planner.scenario import check_scenario, load_scenario
 
     problems = "\n".join(check_scenario(load_scenario(tmp_path / "hong-kong.toml")))
     for name in ("hksar_18_district_boundary.json", "geohk_census2001_dcca_land.json",

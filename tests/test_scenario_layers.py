@@ -11,7 +11,7 @@ from shapely.geometry import LineString, Point, box
 
 from maps.cli.main import main
 from planner.demand.surface import areal_share, attractor_footfall, grid_cells, spread_counts
-from planner.scenario.files import check_scenario, load_scenario, run_scenario
+from planner.scenario import check_scenario, load_scenario, run_scenario
 
 CRS = "EPSG:2326"
 X0, Y0 = 835_000.0, 818_000.0

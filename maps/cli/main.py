@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from geodata.errors import CamplanError, OptionError
+from maps.cli.options import plan_options, to_scenario_keys
 
 __all__ = ["cli", "main"]
 
@@ -57,39 +58,6 @@ def _progress(enabled: bool) -> Any:
     finally:
         for bar in bars.values():
             bar.close()
-
-
-def _int_list(option: str) -> Callable[[click.Context, click.Parameter, str | None], tuple]:
-    def parse(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple:
-        if value is None or value == "":
-            return ()
-        try:
-            return tuple(int(v.strip().replace("_", "")) for v in value.split(","))
-        except ValueError:
-            raise click.BadParameter(
-                f"expected whole numbers separated by commas (e.g. 2000,2000), got {value!r}",
-                param_hint=option,
-            ) from None
-
-    return parse
-
-
-def _bands(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple:
-    """``25:1,50:0.6,100:0.3`` -> ((25, 1.0), (50, 0.6), (100, 0.3))."""
-    if not value:
-        return ()
-    try:
-        pairs = [item.split(":") for item in value.split(",")]
-        return tuple((float(d), float(q)) for d, q in pairs)
-    except ValueError:
-        raise click.BadParameter(
-            f"expected DIST:QUALITY pairs such as 25:1,50:0.6,100:0.3, got {value!r}",
-            param_hint="--decay",
-        ) from None
-
-
-def _ids(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -200,84 +168,23 @@ def demo(out: Path, overwrite: bool, city: str) -> None:
 
 @cli.command()
 @click.argument("scenario", required=False, type=click.Path(path_type=Path))
-@click.option("--demand", type=click.Path(path_type=Path), help="Demand points or polygons.")
-@click.option("--weight", default="weight", show_default=True, help="Demand weight column.")
-@click.option("--sites", type=click.Path(path_type=Path), help="Candidate mounting sites.")
-@click.option("--site-id", help="Column of unique site ids (kept unchanged in the output).")
-@click.option("--radius", type=float, help="Reach of one camera set, metres.")
-@click.option("--sets", type=int, help="Number of new camera sets.")
-@click.option(
-    "--phases",
-    callback=_int_list("--phases"),
-    help="Phase sizes, e.g. 2000,2000 (adding up to at most --sets).",
-)
-@click.option(
-    "--existing",
-    type=click.Path(path_type=Path),
-    multiple=True,
-    help="Existing camera sets (repeatable); their coverage counts first.",
-)
-@click.option(
-    "--owner-column",
-    default="owner",
-    show_default=True,
-    help="Column naming the owner of existing cameras.",
-)
-@click.option("--cost-column", help="Site cost column (with --budget).")
-@click.option("--budget", type=float, help="Total cost allowed, instead of --sets.")
-@click.option("--forced", help="Site ids that must be chosen, comma-separated.")
-@click.option("--forbidden", help="Site ids that must never be chosen, comma-separated.")
-@click.option("--min-spacing", type=float, default=0.0, help="Minimum metres between two sets.")
-@click.option(
-    "--decay",
-    callback=_bands,
-    help="Distance-decay bands DIST:QUALITY,..., e.g. 25:1,50:0.6,100:0.3.",
-)
-@click.option("--districts", type=click.Path(path_type=Path), help="District polygons.")
-@click.option("--district-name", help="District name column.")
-@click.option("--population", help="District population column.")
-@click.option("--exclusions", type=click.Path(path_type=Path), help="Privacy exclusion zones.")
-@click.option("--crs", help="CRS of CSV coordinates, e.g. EPSG:2326.")
-@click.option(
-    "--model",
-    type=click.Choice(["disc", "sightline", "network"]),
-    help="Coverage model: straight-line disc (default), line of sight past "
-    "buildings, or walking distance along streets.",
-)
-@click.option(
-    "--exact/--no-exact",
-    default=None,
-    help="Always / never solve the MIP with HiGHS (default: when small).",
-)
-@click.option(
-    "--time-limit",
-    type=float,
-    default=30.0,
-    show_default=True,
-    help="Seconds allowed to each HiGHS solve.",
-)
-@click.option("--no-local-search", is_flag=True, help="Plain greedy, no swap local search.")
+@plan_options
 @_data_dir_option
 @_output_options("out/plan")
-@click.pass_context
-def plan(ctx: click.Context, scenario: Path | None, **opts: Any) -> None:
+def plan(scenario: Path | None, data_dir: Path | None, out: Path, overwrite: bool,
+         **opts: Any) -> None:
     """Plan camera sets from layers given as options, or from a SCENARIO.toml file.
 
-    Options given on the command line override the keys of the scenario file.
+    Options given on the command line override the keys of the scenario file;
+    every option is also a scenario key (underscores instead of dashes).
     """
-    from planner.scenario.files import load_scenario, run_scenario
+    from planner.scenario import load_scenario, run_scenario
 
     t0 = time.perf_counter()
-    given = {
-        k: v
-        for k, v in opts.items()
-        if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT
-    }
-    overrides = _scenario_overrides(given)
-    loaded = load_scenario(scenario, overrides, data_dir=opts["data_dir"])
+    loaded = load_scenario(scenario, to_scenario_keys(opts), data_dir=data_dir)
     with _progress(True) as progress:
         result = run_scenario(loaded, progress=progress)
-    folder = _write(result, opts["out"], opts["overwrite"])
+    folder = _write(result, out, overwrite)
     _report(result, folder, time.perf_counter() - t0)
 
 
@@ -364,28 +271,13 @@ def _report_comparison(folder: Path, seconds: float) -> None:
     click.echo(f"Wrote {folder} (compare.html, compare.md) in {seconds:.1f} s.")
 
 
-def _scenario_overrides(given: dict[str, Any]) -> dict[str, Any]:
-    """Command-line options under their scenario key names."""
-    out = {k: v for k, v in given.items() if k not in ("out", "overwrite", "data_dir")}
-    if "no_local_search" in out:
-        out["local_search"] = not out.pop("no_local_search")
-    for key in ("forced", "forbidden"):
-        if key in out:
-            out[key] = _ids(out[key])
-    if "existing" in out:
-        out["existing"] = tuple(out["existing"])
-    if "decay" in out:
-        out["decay"] = tuple(out["decay"])
-    return out
-
-
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--crs", help="CRS of CSV coordinates, e.g. EPSG:2326.")
 @_data_dir_option
 def validate(files: Sequence[Path], crs: str | None, data_dir: Path | None) -> None:
     """Check layers (or scenario files) and print every problem found."""
-    from planner.scenario.files import check_layer, check_scenario, load_scenario
+    from planner.scenario import check_layer, check_scenario, load_scenario
 
     problems: list[str] = []
     for path in files:
@@ -398,6 +290,7 @@ def validate(files: Sequence[Path], crs: str | None, data_dir: Path | None) -> N
                 problems.append(str(err))
         else:
             problems += check_layer(path, crs=crs)
+    problems = list(dict.fromkeys(problems))  # a rule may be found twice (file and run)
     for line in problems:
         click.echo(f"camplan: error: {line}", err=True)
     if problems:

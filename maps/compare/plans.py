@@ -528,7 +528,7 @@ def _is_scenario(path: Path) -> bool:
 
 
 def _scenario_runner(path: Path, data_dir: Path | None, progress: Any) -> Callable[[], Any]:
-    from planner.scenario.files import load_scenario, run_scenario
+    from planner.scenario import load_scenario, run_scenario
 
     scenario = load_scenario(path, data_dir=data_dir)  # a malformed file fails before any run
     return lambda: run_scenario(scenario, progress=progress)

@@ -235,7 +235,7 @@ def sweep_plans(
                                         "remove the budget key")
         sizes = [int(v) for v in values]
         phases = tuple(b - a for a, b in zip([0, *sizes[:-1]], sizes, strict=True))
-        whole = dataclasses.replace(scenario, sets=sizes[-1], phases=phases)
+        whole = scenario.with_values(sets=sizes[-1], phases=phases)
         cache: dict[str, Any] = {}
 
         def cut(k: int) -> Plan:
@@ -247,16 +247,15 @@ def sweep_plans(
 
         return [(_label("sets", k), lambda k=k: cut(k)) for k in sizes]
     if parameter == "radius":
-        return [(_label("radius", r), lambda r=r: run(dataclasses.replace(
-            scenario, radius=float(r), title=f"{title} — reach {r:g} m"))) for r in values]
+        return [(_label("radius", r), lambda r=r: run(scenario.with_values(
+            radius=float(r), title=f"{title} — reach {r:g} m"))) for r in values]
     if parameter == "rule":
         if not scenario.surface:
             raise OptionError("--rule", f"{scenario.source}: the weighting rule applies to a "
                                         "demand built from layers (a [surface] table); this "
                                         "scenario has a ready demand layer")
-        return [(_label("rule", v), lambda v=v: run(dataclasses.replace(
-            scenario, surface={**scenario.surface, "rule": v},
-            title=f"{title} — rule {v}"))) for v in values]
+        return [(_label("rule", v), lambda v=v: run(scenario.with_values(
+            surface__rule=v, title=f"{title} — rule {v}"))) for v in values]
     raise OptionError("sweep", f"cannot sweep {parameter!r}: use one of {SWEEPS}")
 
 
@@ -280,7 +279,7 @@ def sweep_scenario(
         The comparison folder: ``compare.html``, ``compare.md``, ... and
         ``plans/<label>`` for each value.
     """
-    from planner.scenario.files import load_scenario, run_scenario
+    from planner.scenario import load_scenario, run_scenario
 
     scenario = load_scenario(path, data_dir=data_dir)
     makers = sweep_plans(scenario, parameter, values,
