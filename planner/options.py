@@ -27,6 +27,7 @@ __all__ = [
     "lookup",
     "markdown_table",
     "parse",
+    "readme_with_tables",
     "suggest",
 ]
 
@@ -362,17 +363,61 @@ def _default_text(option: Option) -> str:
 
 def markdown_table(options: Iterable[Option], *, cli: bool) -> str:
     """A Markdown table of ``options`` (the README's option tables are made by this)."""
-    head = "| option | key | meaning | default |" if cli else "| key | meaning | default |"
-    rule = "|---|---|---|---|" if cli else "|---|---|---|"
-    lines = [head, rule]
+    head = "| option | key | meaning | value | default |" if cli else \
+        "| key | meaning | value | default |"
+    lines = [head, "|---" * head.count(" | ") + "|---|"]
     for o in options:
-        unit = {"m": " (metres)", "s": " (seconds)"}.get(o.unit, "")
         default = _default_text(o)
-        default = f"`{default}`" if default else ""
-        meaning = o.help + unit
+        cells = [o.help, o.expected(), f"`{default}`" if default else ""]
         if cli:
-            flag = f"`{o.cli}`" if o.cli else ""
-            lines.append(f"| {flag} | `{o.name}` | {meaning} | {default} |")
+            cells = [f"`{o.cli}`" if o.cli else "", f"`{o.name}`", *cells]
         else:
-            lines.append(f"| `{o.name}` | {meaning} | {default} |")
+            cells = [f"`{o.name}`", *cells]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+#: The README's option tables: marker name -> the options it lists.
+README_TABLES: dict[str, tuple[tuple[Option, ...], bool]] = {
+    "plan": (tuple(o for o in OPTIONS if o.cli is not None), True),
+    "scenario": (tuple(o for o in OPTIONS if o.cli is None and o.table is None), False),
+    **{
+        name: (tuple(o for o in OPTIONS if o.table == name), False)
+        for name in TABLES
+    },
+}
+
+
+def readme_with_tables(text: str) -> str:
+    """``text`` (the README) with every ``<!-- options:NAME -->`` block made from the registry.
+
+    A block runs from ``<!-- options:NAME -->`` to the next ``<!-- /options -->``.
+    """
+    out, rest = [], text
+    while "<!-- options:" in rest:
+        head, _, tail = rest.partition("<!-- options:")
+        name, _, tail = tail.partition(" -->")
+        _, end, tail = tail.partition("<!-- /options -->")
+        if not end or name not in README_TABLES:
+            raise ValueError(f"README: unknown or unclosed option table {name!r}")
+        options, cli = README_TABLES[name]
+        out.append(f"{head}<!-- options:{name} -->\n{markdown_table(options, cli=cli)}"
+                   "<!-- /options -->")
+        rest = tail
+    return "".join(out) + rest
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m planner.options README.md``: rewrite the README's option tables."""
+    from pathlib import Path
+
+    for name in argv:
+        path = Path(name)
+        path.write_text(readme_with_tables(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_main(sys.argv[1:]))

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from geodata.crs import as_crs
 from geodata.errors import CamplanError
 
-if TYPE_CHECKING:
-    from planner.scenario.files import Scenario
+#: A :class:`planner.scenario.files.Scenario` (not imported: it runs these rules).
+Scenario = Any
 
 __all__ = ["check_rules", "missing_options"]
 
