@@ -74,7 +74,7 @@ def test_every_default_is_a_valid_value(option) -> None:
         return
     assert option.check(option.default) is None
     if option.kind not in ("weights", "table"):
-        value, problem = parse(option, option.default)
+        _value, problem = parse(option, option.default)
         assert problem is None
 
 
@@ -100,7 +100,8 @@ def test_messages_name_the_option_as_the_user_wrote_it(
             "--sites", str(paths["sites"]), "--sets", "1", "--out", str(tmp_path / "o2")]
     assert main([*args, "--radius", "-3"]) == 2
     assert "--radius: must be a number above 0 (metres), got -3.0" in capsys.readouterr().err
-    assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
+    assert not (tmp_path / "o1").exists()
+    assert not (tmp_path / "o2").exists()
 
 
 @pytest.mark.parametrize(
