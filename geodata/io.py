@@ -115,15 +115,23 @@ def read_layer(
         if x is not None or y is not None:
             option = "x" if x is not None else "y"
             raise OptionError(option, f"applies to CSV files only, not {path}")
-        if suffix in _PARQUET_SUFFIXES:
-            gdf = _read_parquet(path, source)
-        else:
-            gdf = _read_vector(path, source=source, layer=layer)
-        _require_features(gdf, source)
-        gdf = resolve_crs(gdf, given=crs, source=source, geojson=suffix in _GEOJSON_SUFFIXES)
+        gdf = _read_features(path, source=source, layer=layer, crs=crs)
     check_lonlat_range(gdf, source=source, geojson=suffix in _GEOJSON_SUFFIXES)
     logger.info("%s: read %d features (CRS %s)", source, len(gdf), gdf.crs.to_string())
     return gdf
+
+
+def _read_features(
+    path: Path, *, source: str, layer: str | int | None, crs: CRSLike | None
+) -> gpd.GeoDataFrame:
+    """A GeoParquet or GDAL vector file, with at least one feature and its CRS settled."""
+    suffix = path.suffix.lower()
+    if suffix in _PARQUET_SUFFIXES:
+        gdf = _read_parquet(path, source)
+    else:
+        gdf = _read_vector(path, source=source, layer=layer)
+    _require_features(gdf, source)
+    return resolve_crs(gdf, given=crs, source=source, geojson=suffix in _GEOJSON_SUFFIXES)
 
 
 def _check_path(path: Path, *, source: str) -> None:

@@ -113,7 +113,13 @@ def read_osm(
         logger.debug("%s: %s", source, warning.message)
     if gdf is None or len(gdf) == 0:
         raise LayerError(source, f"the extract holds no {kind}")
-    gdf = gdf.reset_index(drop=True)
+    out = _cleaned(gdf.reset_index(drop=True), kind, source)
+    logger.info("%s: read %d features with pyrosm", source, len(out))
+    return out
+
+
+def _cleaned(gdf: gpd.GeoDataFrame, kind: OsmKind, source: str) -> gpd.GeoDataFrame:
+    """Geometries of the right kind for ``kind``, and the useful tags as text."""
     if kind == "buildings":
         # OSM footprints are often slightly broken: repair them, and drop (with a log
         # record) those that collapse to lines or points, as an OSM extract cannot be fixed.
@@ -133,13 +139,11 @@ def read_osm(
     columns = [
         c for c in ("id", "name", "highway", "building", "amenity", "shop") if c in gdf.columns
     ]
-    out = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         pd.DataFrame({c: gdf[c].astype(str).where(gdf[c].notna(), None) for c in columns}),
         geometry=gdf.geometry.to_numpy(),
         crs=gdf.crs,
     ).reset_index(drop=True)
-    logger.info("%s: read %d features with pyrosm", source, len(out))
-    return out
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:

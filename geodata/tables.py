@@ -70,15 +70,7 @@ def read_table(
     source = f"{role} table {path}"
     if not path.is_file():
         raise LayerError(source, "file not found; check the path")
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
-    try:
-        frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig", dtype={key: str})
-    except pd.errors.EmptyDataError as err:
-        raise LayerError(source, "is empty: no header and no rows") from err
-    except UnicodeDecodeError as err:
-        raise LayerError(source, "is not UTF-8 text; save it as UTF-8") from err
-    except (pd.errors.ParserError, csv.Error) as err:
-        raise LayerError(source, f"is not a well-formed table ({err})") from err
+    frame = _read_frame(path, source, key)
     problems: list[str] = []
     present = ", ".join(map(str, frame.columns))
     if len(frame) == 0:
@@ -98,6 +90,19 @@ def read_table(
         raise LayerError(source, problems)
     logger.info("%s: read %d rows", source, len(frame))
     return frame
+
+
+def _read_frame(path: Path, source: str, key: str) -> pd.DataFrame:
+    """The CSV (``.tsv``: tab-separated) as read, its ``key`` column as text."""
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        return pd.read_csv(path, sep=sep, encoding="utf-8-sig", dtype={key: str})
+    except pd.errors.EmptyDataError as err:
+        raise LayerError(source, "is empty: no header and no rows") from err
+    except UnicodeDecodeError as err:
+        raise LayerError(source, "is not UTF-8 text; save it as UTF-8") from err
+    except (pd.errors.ParserError, csv.Error) as err:
+        raise LayerError(source, f"is not a well-formed table ({err})") from err
 
 
 def _check_keys(keys: pd.Series, name: str) -> list[str]:

@@ -123,8 +123,30 @@ def validate_layer(
         problems.append(
             "has no coordinate reference system (CRS); pass crs=... (command line --crs)"
         )
-    problems += _check_columns(
-        result, weight=weight, id_column=id_column, required=required, labels=labels or {}
+    problems += _check_contents(
+        result, weight=weight, id_column=id_column, required=required, labels=labels or {},
+        expected=expected, repair=repair, source=source,
+    )  # fmt: skip
+    if problems:
+        raise LayerError(source, problems)
+    logger.debug("%s: %d features passed validation", source, len(result))
+    return result
+
+
+def _check_contents(
+    result: gpd.GeoDataFrame,
+    *,
+    weight: str | None,
+    id_column: str | None,
+    required: Sequence[str],
+    labels: Mapping[str, str],
+    expected: tuple[str, ...] | None,
+    repair: bool,
+    source: str,
+) -> list[str]:
+    """Columns, geometries, weights and ids; the weight column becomes float64 in place."""
+    problems = _check_columns(
+        result, weight=weight, id_column=id_column, required=required, labels=labels
     )
     problems += _check_geometries(result, expected=expected, repair=repair, source=source)
     if weight is not None and weight in result.columns:
@@ -134,10 +156,7 @@ def validate_layer(
             result[weight] = values
     if id_column is not None and id_column in result.columns:
         problems += _check_ids(result[id_column], name=id_column)
-    if problems:
-        raise LayerError(source, problems)
-    logger.debug("%s: %d features passed validation", source, len(result))
-    return result
+    return problems
 
 
 def _has_geometry(gdf: object) -> bool:
