@@ -149,7 +149,7 @@ def metric_crs(gdf: gpd.GeoDataFrame, *, source: str = "layer") -> pyproj.CRS:
             f"cannot choose a metric CRS for a layer without coordinates (its CRS is "
             f"{_short(crs)}); pass a projected CRS in metres, e.g. crs='EPSG:2326'",
         )
-    utm = gdf.estimate_utm_crs()
+    utm: pyproj.CRS = gdf.estimate_utm_crs()
     logger.debug("%s: %s is not metric; using %s", source, _short(crs), _short(utm))
     return utm
 
@@ -309,7 +309,8 @@ def _require_crs(gdf: gpd.GeoDataFrame, *, source: str) -> pyproj.CRS:
             "has no coordinate reference system (CRS); pass crs=... "
             "(command line --crs), e.g. --crs EPSG:2326",
         )
-    return gdf.crs
+    crs: pyproj.CRS = gdf.crs
+    return crs
 
 
 def _has_extent(gdf: gpd.GeoDataFrame) -> bool:

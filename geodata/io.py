@@ -262,7 +262,8 @@ def _read_table(path: Path, *, source: str) -> pd.DataFrame:
         {"sep": sep, "low_memory": False} if sep else {"sep": None, "engine": "python"}
     )
     try:
-        return pd.read_csv(path, encoding="utf-8-sig", **options)
+        frame: pd.DataFrame = pd.read_csv(path, encoding="utf-8-sig", **options)
+        return frame
     except pd.errors.EmptyDataError as err:
         raise LayerError(source, "is empty: no header and no rows") from err
     except UnicodeDecodeError as err:

@@ -71,7 +71,7 @@ def read_graphml(
         line = shapely.from_wkt(wkt) if isinstance(wkt, str) else None
         lines.append(line if line is not None else shapely.LineString([xy[u], xy[v]]))
     given = crs if crs is not None else graph.graph.get("crs", "EPSG:4326")
-    return gpd.GeoDataFrame(geometry=lines, crs=as_crs(given, source=source))
+    return gpd.GeoDataFrame(geometry=lines, crs=as_crs(str(given), source=source))
 
 
 def read_osm(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -35,6 +36,7 @@ GEOMETRY_KINDS: dict[str, tuple[str, ...] | None] = {
     "any": None,
 }
 
+_POLYGON_IDS = (3, 6)  # Polygon, MultiPolygon
 _POLYGONAL = ("Polygon", "MultiPolygon")
 _SHOWN = 5
 
@@ -320,15 +322,15 @@ def _invalid_message(geoms: np.ndarray, mask: np.ndarray, what: str) -> str:
 
 
 def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
-    if geom.geom_type in _POLYGONAL:
+    if shapely.get_type_id(geom) in _POLYGON_IDS:
         return geom
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in _POLYGONAL]
-    polygons = [q for p in parts for q in shapely.get_parts(p)]
+    parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in _POLYGON_IDS]
+    polygons: list[shapely.Geometry] = [q for p in parts for q in shapely.get_parts(p)]
     if not polygons:
         return shapely.Polygon()
     if len(polygons) == 1:
         return polygons[0]
-    return shapely.MultiPolygon(polygons)
+    return shapely.MultiPolygon(cast("list[shapely.Polygon]", polygons))
 
 
 def _check_weight(values: pd.Series, *, name: str) -> tuple[list[str], pd.Series | None]:

@@ -72,6 +72,7 @@ class PlanOptions:
     time_limit: float = 30.0
 
     def as_dict(self) -> dict[str, Any]:
+        """The options as JSON values, for the plan's parameters."""
         return {
             "radius_m": self.radius_m,
             "sets": self.sets,

@@ -126,7 +126,7 @@ class _SiteGrid:
 
 
 @njit(cache=True)
-def _count_pairs(demand_xy, x0, y0, cell, nx, ny, start, order, sx, sy, radius):
+def _count_pairs(demand_xy, x0, y0, cell, nx, ny, start, order, sx, sy, radius):  # noqa: PLR0913
     """How many sites lie within ``radius`` of each demand point."""
     counts = np.zeros(len(demand_xy), dtype=np.int64)
     r2 = radius * radius
@@ -151,7 +151,7 @@ def _count_pairs(demand_xy, x0, y0, cell, nx, ny, start, order, sx, sy, radius):
 
 
 @njit(cache=True)
-def _fill_pairs(demand_xy, x0, y0, cell, nx, ny, start, order, sx, sy, radius, indptr):
+def _fill_pairs(demand_xy, x0, y0, cell, nx, ny, start, order, sx, sy, radius, indptr):  # noqa: PLR0913
     """Site indices (ascending) and distances of every point's sites within ``radius``."""
     indices = np.empty(indptr[-1], dtype=np.int32)
     dist = np.empty(indptr[-1])

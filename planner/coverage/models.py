@@ -58,7 +58,9 @@ class DiscModel:
         self, demand: np.ndarray, sites: np.ndarray, radius_m: float, *,
         bands: DecayBands | None = None,
     ) -> sparse.csc_array:
+        """Qualities of every site within ``radius_m`` of every demand point."""
         return coverage_matrix(demand, sites, radius_m, bands=bands)
 
     def footprints(self, sites: np.ndarray, radius_m: float) -> np.ndarray:
+        """A disc of ``radius_m`` around each site."""
         return shapely.buffer(np.asarray(sites), radius_m, quad_segs=16)

@@ -153,12 +153,14 @@ class NetworkModel:
     _network: StreetNetwork = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        """Check the snap distance and build the street network once."""
         if not (self.max_snap_m >= 0):
             raise OptionError("max_snap", f"must be >= 0 metres, got {self.max_snap_m}")
         object.__setattr__(self, "_network", StreetNetwork.from_streets(self.streets))
 
     @property
     def network(self) -> StreetNetwork:
+        """The street network the walking distances are measured on."""
         return self._network
 
     def matrix(

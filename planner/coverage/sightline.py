@@ -112,6 +112,7 @@ class SightlineModel:
     _tree: shapely.STRtree = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        """Shrink the buildings by the wall tolerance and index them once."""
         obs = obstacles(np.asarray(self.buildings, dtype=object),
                         wall_tolerance_m=self.wall_tolerance_m)
         object.__setattr__(self, "_tree", shapely.STRtree(obs))

@@ -36,8 +36,11 @@ def district_table(
     name: str | None = None,
     population: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Per district: ``district, sets, covered_weight, total_weight, covered_share,
-    population, sets_per_1000, geometry`` (same CRS as the inputs)."""
+    """Coverage per district, in the CRS of the inputs.
+
+    Columns: ``district, sets, covered_weight, total_weight, covered_share,
+    population, sets_per_1000, geometry``.
+    """
     if name is None:
         name = next((c for c in districts.columns if c != "geometry"), None)
     if name is None or name not in districts.columns:

@@ -58,6 +58,7 @@ class Scenario:
     base: Path = field(default=Path("."), compare=False)
 
     def __getattr__(self, key: str) -> Any:
+        """Option ``key`` (its default when not given), as ``scenario.radius``."""
         if key.startswith("_"):
             raise AttributeError(key)
         try:
@@ -86,10 +87,12 @@ class Scenario:
 
     @property
     def surface(self) -> dict[str, Any]:
+        """The keys given in ``[surface]``."""
         return self.table("surface")
 
     @property
     def candidates(self) -> dict[str, Any]:
+        """The keys given in ``[candidates]``."""
         return self.table("candidates")
 
     def with_values(self, **values: Any) -> Scenario:

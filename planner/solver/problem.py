@@ -75,11 +75,13 @@ class CoverageProblem:
 
     @property
     def n_demand(self) -> int:
-        return self.csc.shape[0]
+        """Number of demand points (rows)."""
+        return int(self.csc.shape[0])
 
     @property
     def n_sites(self) -> int:
-        return self.csc.shape[1]
+        """Number of candidate sites (columns)."""
+        return int(self.csc.shape[1])
 
     @functools.cached_property
     def binary(self) -> bool:
