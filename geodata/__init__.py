@@ -6,10 +6,16 @@ once and reports every problem in one :class:`LayerError`; :func:`to_metric`
 projects a layer to a CRS in metres; :func:`fingerprint` identifies an input
 file; :func:`get_path` locates the bundled Mesa, Arizona sample data.
 This package imports neither ``planner`` nor ``maps``.
+
+Names are loaded on first use (PEP 562), so that ``geodata.errors`` can be
+imported without geopandas (the matrix solver uses only the errors).
 """
 
-from geodata.crs import crs_label, metric_crs, to_metric
-from geodata.datasets import available, get_path
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from geodata.errors import (
     CamplanError,
     CoverageTooLargeError,
@@ -19,9 +25,17 @@ from geodata.errors import (
     OutputError,
     ScenarioError,
 )
-from geodata.fingerprint import fingerprint
-from geodata.io import read_layer
-from geodata.validate import validate_layer
+
+_LAZY = {
+    "crs_label": "geodata.crs",
+    "metric_crs": "geodata.crs",
+    "to_metric": "geodata.crs",
+    "available": "geodata.datasets",
+    "get_path": "geodata.datasets",
+    "fingerprint": "geodata.fingerprint",
+    "read_layer": "geodata.io",
+    "validate_layer": "geodata.validate",
+}
 
 __all__ = [
     "CRSError",
@@ -40,3 +54,11 @@ __all__ = [
     "to_metric",
     "validate_layer",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'geodata' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

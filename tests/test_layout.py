@@ -1,0 +1,48 @@
+"""The architecture holds: the solver has no geometry, imports go geodata <- planner <- maps."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RANK = {"geodata": 0, "planner": 1, "maps": 2}
+
+
+def test_the_solver_imports_no_geometry_library() -> None:
+    code = (
+        "import sys, planner.solver.optimise, planner.solver.bounds, planner.solver.localsearch\n"
+        "print(sorted(m for m in ('geopandas', 'shapely', 'pyproj', 'pyogrio') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("package", sorted(RANK))
+def test_imports_run_one_way(package: str) -> None:
+    against = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top in RANK and RANK[top] > RANK[package]:
+                    against.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert against == []
+
+
+@pytest.mark.parametrize("package", sorted(RANK))
+def test_every_module_says_what_it_is_for(package: str) -> None:
+    missing = [str(p.relative_to(ROOT)) for p in sorted((ROOT / package).rglob("*.py"))
+               if p.name != "__main__.py" and not ast.get_docstring(ast.parse(p.read_text()))]
+    assert missing == []
