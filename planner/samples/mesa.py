@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 
-from geodata import fingerprint, get_path, read_layer, to_metric, validate_layer
+from geodata import fingerprint, get_path, to_metric
+from geodata.layers import load_crime, load_streets
 from planner.api import PlanOptions
 from planner.demand.streets import (
     edge_betweenness,
@@ -61,10 +62,8 @@ class DemoInputs:
 def mesa_inputs() -> DemoInputs:
     """Build the Mesa, Arizona demo layers (metric CRS: UTM zone 12N)."""
     streets_path, crimes_path = get_path("mesa_streets"), get_path("mesa_crimes")
-    streets = read_layer(streets_path, role="streets")
-    crimes = read_layer(crimes_path, role="crime")
-    streets = validate_layer(streets, source=str(streets_path), geometry="line")
-    crimes = validate_layer(crimes, source=str(crimes_path), geometry="point")
+    streets = load_streets(streets_path)
+    crimes = load_crime(crimes_path)
     streets = to_metric(streets, source=str(streets_path))
     crimes = to_metric(crimes, source=str(crimes_path), crs=streets.crs)
 
