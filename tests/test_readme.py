@@ -34,7 +34,7 @@ def test_readme_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
                      geometry=[Point(x, y) for x, y in poles], crs=crs).to_crs(4326).to_file(
         tmp_path / "lamp_posts.geojson", driver="GeoJSON")
     monkeypatch.chdir(tmp_path)
-    exec(compile(_example(), "README.md", "exec"), {})  # noqa: S102
+    exec(compile(_example(), "README.md", "exec"), {})
     assert "covered, at least" in capsys.readouterr().out
     sites = json.loads((tmp_path / "out/hk/sites.geojson").read_text(encoding="utf-8"))
     assert {f["properties"]["site_id"][:2] for f in sites["features"]} == {"LP"}
