@@ -172,3 +172,15 @@ def test_lookup_knows_table_keys() -> None:
     assert lookup("local_search").cli == "--local-search/--no-local-search"
     with pytest.raises(KeyError):
         lookup("cell")
+
+
+def test_budget_below_the_cheapest_site_and_too_many_forced_are_found_by_validate(
+    tmp_path: Path,
+) -> None:
+    _layers(tmp_path)
+    text = BASE.replace("sets = 2", "budget = 0.5") + 'cost_column = "cost"\n'
+    problems = check_scenario(load_scenario(_toml(tmp_path, text)))
+    assert any("budget: 0.5 is below the cheapest site (1)" in p for p in problems)
+    text = BASE + 'forced = ["00042", "7", "x"]\n'
+    problems = check_scenario(load_scenario(_toml(tmp_path, text), problems=[]))
+    assert any("3 forced sites do not fit in the first phase (2 sets)" in p for p in problems)

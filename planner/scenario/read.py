@@ -107,6 +107,11 @@ def _cross_checks(scenario: Scenario, main: Mapping[str, Any], extra: Mapping[st
             if missing:
                 problems.append(f"{scenario.label(key)}: no candidate site has the id "
                                 f"{missing[0]!r} (in {scenario.sites})")
+        if scenario.budget is not None and scenario.cost_column in sites.columns:
+            cheapest = float(sites[scenario.cost_column].astype(float).min())
+            if scenario.budget < cheapest:
+                problems.append(f"{scenario.label('budget')}: {scenario.budget:g} is below the "
+                                f"cheapest site ({cheapest:g}): raise it")
     districts = main.get("districts")
     if districts is not None and "district_population" in extra:
         try:

@@ -44,6 +44,10 @@ def _sets(s: Scenario) -> list[str]:
                    f"{s.label('sets')} {s.sets}")
     if s.budget is not None and s.cost_column is None:
         out.append(f"{s.label('budget')}: needs a site cost column ({s.label('cost_column')})")
+    first = s.phases[0] if s.phases else s.sets
+    if first is not None and s.budget is None and len(s.forced) > first:
+        out.append(f"{s.label('forced')}: {len(s.forced)} forced sites do not fit in the first "
+                   f"phase ({first} sets): enlarge it or force fewer")
     both = sorted(set(map(str, s.forced)) & set(map(str, s.forbidden)))
     if both:
         out.append(f"{s.label('forced')}: sites {', '.join(map(repr, both))} are also "
