@@ -25,7 +25,8 @@ from typing import Any
 
 import pytest
 
-from maps.webmap.map import BACKGROUND_COLOUR, save_map
+from maps.webmap.colours import BACKGROUND_COLOUR
+from maps.webmap.map import save_map
 from planner.plan.result import Plan
 
 pytestmark = [

@@ -228,7 +228,7 @@ def test_plan_with_polygon_demand_draws_its_heat(tmp_path: Path) -> None:
             "--sites", str(tmp_path / "poles.gpkg"), "--site-id", "pole", "--radius", "60",
             "--sets", "1", "--out", str(out)]
     assert main(args) == 0
-    from maps.webmap.map import _heat_points
+    from maps.webmap.heat import _heat_points
 
     heat = _heat_points(cells.rename(columns={"people": "weight"}), max_points=100)
     assert heat[:, 2].tolist() == [1.0, 0.2, 0.4]  # one heat point per cell, normalised

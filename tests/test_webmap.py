@@ -18,20 +18,15 @@ from branca.element import Element, MacroElement
 from offlinefolium import plugins
 from shapely.geometry import Polygon, shape
 
-from maps.webmap import map as webmap
+from maps.webmap import base, heat
+from maps.webmap import layers as webmap_layers
+from maps.webmap import text as webmap_text
+from maps.webmap.base import _bounds
+from maps.webmap.colours import PHASE_COLOURS
 from maps.webmap.elements import HeatMap, TextElement, VerbatimMacroElement
-from maps.webmap.map import (
-    PHASE_COLOURS,
-    _bounds,
-    _convex,
-    _grid_sums,
-    _heat_points,
-    _phase_footprints,
-    _simplify,
-    plan_map,
-    render_map,
-    save_map,
-)
+from maps.webmap.footprints import _convex, _phase_footprints, _simplify
+from maps.webmap.heat import _grid_sums, _heat_points
+from maps.webmap.map import plan_map, render_map, save_map
 from planner.plan.result import Plan
 
 HOSTILE = "<script>alert(1)</script>"  # as in conftest.small_plan
@@ -382,7 +377,7 @@ def test_heat_grid_on_a_bitmap_is_the_sorted_grid(monkeypatch: pytest.MonkeyPatc
     x, y = xy[:, 0], xy[:, 1]
     cells = (25.0, 100.0, 400.0)
     bitmap = [_grid_sums(x, y, w, cell_m=c, max_cells=20_000) for c in cells]
-    monkeypatch.setattr(webmap, "_DENSE_KEYS", 0)  # every grid through np.unique
+    monkeypatch.setattr(heat, "_DENSE_KEYS", 0)  # every grid through np.unique
     unique = [_grid_sums(x, y, w, cell_m=c, max_cells=20_000) for c in cells]
     assert bitmap[0] is None  # too many cells hold weight
     assert unique[0] is None
@@ -427,15 +422,15 @@ def test_convex_polygons_are_found_as_by_their_hull() -> None:
 
 
 def test_popup_values_are_formatted_as_row_by_row(small_plan: Plan) -> None:
-    sites = webmap._to_wgs84(small_plan.sites).astype({"marginal_weight": float})
+    sites = base._to_wgs84(small_plan.sites).astype({"marginal_weight": float})
     sites.loc[0, "marginal_weight"] = np.nan
     sites.loc[1, "mount_type"] = None
-    formats = {"site_id": webmap._text, "rank": webmap._integer,
-               "marginal_weight": webmap._number, "mount_type": webmap._text}
+    formats = {"site_id": webmap_text._text, "rank": webmap_text._integer,
+               "marginal_weight": webmap_text._number, "mount_type": webmap_text._text}
     by_row = [
         {c: formats[c](row[c]) for c in formats}
         for row in sites[list(formats)].to_dict("records")
     ]
-    assert webmap._formatted(sites, [*formats, "absent"], formats) == by_row
-    assert webmap._site_properties(sites)[0]["marginal_weight"] == ""
-    assert webmap._formatted(sites, ["absent"], formats) == [{}] * len(sites)
+    assert webmap_text._formatted(sites, [*formats, "absent"], formats) == by_row
+    assert webmap_layers._site_properties(sites)[0]["marginal_weight"] == ""
+    assert webmap_text._formatted(sites, ["absent"], formats) == [{}] * len(sites)
