@@ -17,8 +17,8 @@ import planner.scenario
 from maps.cli.main import main
 from maps.compare.plans import compare_plans, load_plan, write_comparison_folder
 from maps.compare.sweep import parse_values, plan_prefix, rank_coverage, sweep_scenario
-from maps.export.files import curve_to_csv
 from maps.export.folder import write_plan
+from maps.export.tables import curve_to_csv
 from planner.plan.result import Certificate, Plan
 
 HOSTILE = "<script>alert(1)</script>"

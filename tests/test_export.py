@@ -23,7 +23,9 @@ import shapely
 from conftest import HOSTILE
 from shapely.geometry import Polygon
 
-from maps.export import files as export
+from maps.export import features, gpkg, tables
+from maps.export import summary as summary_json
+from maps.export import values as cells
 from planner.plan.result import Plan
 
 SITE_PROPERTIES = [
@@ -61,7 +63,7 @@ def _signed_area(ring: list[list[float]]) -> float:
 
 @pytest.fixture
 def sites_file(small_plan: Plan, tmp_path: Path) -> Path:
-    return export.write_geojson(export.plan_to_geojson(small_plan), tmp_path / "sites.geojson")
+    return features.write_geojson(features.plan_to_geojson(small_plan), tmp_path / "sites.geojson")
 
 
 # --------------------------------------------------------------------------- sites GeoJSON
@@ -81,7 +83,7 @@ def test_sites_are_an_rfc7946_feature_collection(sites_file: Path, small_plan: P
 
 
 def test_sites_are_reprojected_to_lon_lat(small_plan: Plan) -> None:
-    obj = export.plan_to_geojson(small_plan)
+    obj = features.plan_to_geojson(small_plan)
     expected = small_plan.sites.geometry.to_crs("EPSG:4326")
     got = np.array([f["geometry"]["coordinates"] for f in obj["features"]])
     np.testing.assert_allclose(got[:, 0], expected.x, atol=1e-7)
@@ -114,7 +116,7 @@ def test_site_ids_and_properties_are_kept_in_order(sites_file: Path, small_plan:
 
 
 def test_numpy_scalars_become_plain_python(small_plan: Plan) -> None:
-    obj = export.plan_to_geojson(small_plan)
+    obj = features.plan_to_geojson(small_plan)
     props = obj["features"][0]["properties"]
     assert type(props["rank"]) is int
     assert type(props["marginal_weight"]) is float
@@ -123,7 +125,7 @@ def test_numpy_scalars_become_plain_python(small_plan: Plan) -> None:
 
 def test_nan_infinity_and_odd_values_become_null_or_text(small_plan: Plan, tmp_path: Path) -> None:
     plan = _odd_plan(small_plan)
-    obj = _load(export.write_geojson(export.plan_to_geojson(plan), tmp_path / "s.geojson"))
+    obj = _load(features.write_geojson(features.plan_to_geojson(plan), tmp_path / "s.geojson"))
     props = [f["properties"] for f in obj["features"]]
     assert props[0]["marginal_weight"] is None
     assert props[1]["marginal_weight"] is None
@@ -132,9 +134,9 @@ def test_nan_infinity_and_odd_values_become_null_or_text(small_plan: Plan, tmp_p
 
 
 def test_write_geojson_is_deterministic_utf8(small_plan: Plan, tmp_path: Path) -> None:
-    obj = export.plan_to_geojson(small_plan)
-    a = export.write_geojson(obj, tmp_path / "a.geojson").read_bytes()
-    b = export.write_geojson(export.plan_to_geojson(small_plan), tmp_path / "b.geojson")
+    obj = features.plan_to_geojson(small_plan)
+    a = features.write_geojson(obj, tmp_path / "a.geojson").read_bytes()
+    b = features.write_geojson(features.plan_to_geojson(small_plan), tmp_path / "b.geojson")
     assert a == b.read_bytes()
     assert a.endswith(b"}\n")
     assert b'"type":"FeatureCollection"' in a
@@ -143,11 +145,11 @@ def test_write_geojson_is_deterministic_utf8(small_plan: Plan, tmp_path: Path) -
 
 def test_write_geojson_refuses_nan(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="JSON compliant"):
-        export.write_geojson({"type": "FeatureCollection", "x": float("nan")}, tmp_path / "x")
+        features.write_geojson({"type": "FeatureCollection", "x": float("nan")}, tmp_path / "x")
 
 
 def test_unicode_is_written_as_is(tmp_path: Path) -> None:
-    path = export.write_geojson({"name": "旺角"}, tmp_path / "u.geojson")
+    path = features.write_geojson({"name": "旺角"}, tmp_path / "u.geojson")
     assert path.read_bytes() == '{"name":"旺角"}\n'.encode()
 
 
@@ -174,15 +176,15 @@ def _odd_plan(small_plan: Plan) -> Plan:
 @pytest.mark.parametrize("odd", [False, True])
 def test_geojson_text_is_the_dumped_collection(small_plan: Plan, odd: bool) -> None:
     plan = _odd_plan(small_plan) if odd else small_plan
-    assert export.plan_geojson_text(plan) == export.dumps_json(export.plan_to_geojson(plan))
-    assert export.footprints_geojson_text(plan) == export.dumps_json(
-        export.footprints_to_geojson(plan)
+    assert features.plan_geojson_text(plan) == cells.dumps_json(features.plan_to_geojson(plan))
+    assert features.footprints_geojson_text(plan) == cells.dumps_json(
+        features.footprints_to_geojson(plan)
     )
 
 
 def test_write_geojson_takes_the_text(small_plan: Plan, tmp_path: Path) -> None:
-    a = export.write_geojson(export.plan_to_geojson(small_plan), tmp_path / "a.geojson")
-    b = export.write_geojson(export.plan_geojson_text(small_plan), tmp_path / "b.geojson")
+    a = features.write_geojson(features.plan_to_geojson(small_plan), tmp_path / "a.geojson")
+    b = features.write_geojson(features.plan_geojson_text(small_plan), tmp_path / "b.geojson")
     assert a.read_bytes() == b.read_bytes()
 
 
@@ -196,7 +198,7 @@ def test_footprints_follow_the_right_hand_rule(small_plan: Plan, tmp_path: Path)
     footprints = small_plan.footprints.copy()
     footprints.loc[0, "geometry"] = Polygon(outer, [hole])
     plan = dataclasses.replace(small_plan, footprints=footprints)
-    path = export.write_geojson(export.footprints_to_geojson(plan), tmp_path / "f.geojson")
+    path = features.write_geojson(features.footprints_to_geojson(plan), tmp_path / "f.geojson")
     obj = _load(path)
     assert "crs" not in obj
     assert len(obj["features"]) == len(footprints)
@@ -214,7 +216,7 @@ def test_footprints_follow_the_right_hand_rule(small_plan: Plan, tmp_path: Path)
 
 
 def test_geopackage_layers_and_crs(small_plan: Plan, tmp_path: Path) -> None:
-    path = export.write_geopackage(small_plan, tmp_path / "plan.gpkg")
+    path = gpkg.write_geopackage(small_plan, tmp_path / "plan.gpkg")
     layers = pyogrio.list_layers(path)
     assert [tuple(row) for row in layers] == [
         ("sites", "Point"),
@@ -238,24 +240,24 @@ def test_geopackage_layers_and_crs(small_plan: Plan, tmp_path: Path) -> None:
 
 def test_geopackage_without_optional_layers(small_plan: Plan, tmp_path: Path) -> None:
     plan = dataclasses.replace(small_plan, districts=None, existing=None, exclusions=None)
-    path = export.write_geopackage(plan, tmp_path / "plan.gpkg")
+    path = gpkg.write_geopackage(plan, tmp_path / "plan.gpkg")
     assert [row[0] for row in pyogrio.list_layers(path)] == ["sites", "footprints", "demand"]
 
 
 def test_geopackage_is_byte_identical_between_writes(small_plan: Plan, tmp_path: Path) -> None:
-    a = export.write_geopackage(small_plan, tmp_path / "a.gpkg")
-    b = export.write_geopackage(small_plan, tmp_path / "b.gpkg")
+    a = gpkg.write_geopackage(small_plan, tmp_path / "a.gpkg")
+    b = gpkg.write_geopackage(small_plan, tmp_path / "b.gpkg")
     assert a.read_bytes() == b.read_bytes()
     with sqlite3.connect(a) as con:
         stamps = {row[0] for row in con.execute("SELECT last_change FROM gpkg_contents")}
     con.close()
-    assert stamps == {export.GPKG_TIMESTAMP}
+    assert stamps == {gpkg.GPKG_TIMESTAMP}
 
 
 def test_geopackage_replaces_an_existing_file(small_plan: Plan, tmp_path: Path) -> None:
     path = tmp_path / "plan.gpkg"
     path.write_bytes(b"not a geopackage")
-    export.write_geopackage(small_plan, path)
+    gpkg.write_geopackage(small_plan, path)
     assert "sites" in pyogrio.list_layers(path)[:, 0]
 
 
@@ -263,7 +265,7 @@ def test_geopackage_opens_with_ogrinfo(small_plan: Plan, tmp_path: Path) -> None
     ogrinfo = shutil.which("ogrinfo")
     if ogrinfo is None:
         pytest.skip("ogrinfo (GDAL command line tools) is not installed")
-    path = export.write_geopackage(small_plan, tmp_path / "plan.gpkg")
+    path = gpkg.write_geopackage(small_plan, tmp_path / "plan.gpkg")
     out = subprocess.run([ogrinfo, "-ro", "-so", str(path)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     for layer in ("sites (Point)", "footprints (Polygon)", "demand (Point)", "districts (Polygon)"):
@@ -275,7 +277,7 @@ def test_object_columns_are_stored_as_text(small_plan: Plan, tmp_path: Path) -> 
     sites = small_plan.sites.copy()
     sites["tags"] = [["a", "b"], None, {"k": 1}, "plain", Decimal("2.5")]
     plan = dataclasses.replace(small_plan, sites=sites)
-    back = gpd.read_file(export.write_geopackage(plan, tmp_path / "p.gpkg"), layer="sites")
+    back = gpd.read_file(gpkg.write_geopackage(plan, tmp_path / "p.gpkg"), layer="sites")
     assert list(back["tags"].fillna("-")) == ['["a","b"]', "-", '{"k":1}', '"plain"', '"2.5"']
 
 
@@ -294,7 +296,7 @@ def _column_kinds(n: int) -> dict[str, Any]:
 
 
 def _gpkg_bytes(path: Path) -> bytes:
-    export._fix_gpkg_timestamps(path)
+    gpkg._fix_gpkg_timestamps(path)
     return path.read_bytes()
 
 
@@ -309,7 +311,7 @@ def test_layers_through_arrow_are_the_file_gdal_writes_feature_by_feature(
         geometry = shapely.buffer(geometry, 50.0)
     frame = gpd.GeoDataFrame(_column_kinds(n), geometry=geometry, crs="EPSG:2326")
     fast = tmp_path / "arrow.gpkg"
-    export._write_gpkg_layer(frame, fast, "layer", SPATIAL_INDEX="YES")
+    gpkg._write_gpkg_layer(frame, fast, "layer", SPATIAL_INDEX="YES")
     plain = tmp_path / "plain.gpkg"
     pyogrio.write_dataframe(frame, plain, layer="layer", driver="GPKG", use_arrow=False,
                             dataset_options={"VERSION": "1.2"}, SPATIAL_INDEX="YES")
@@ -322,7 +324,7 @@ def test_geopackage_column_types_read_back(small_plan: Plan, tmp_path: Path) -> 
     for name, values in _column_kinds(n).items():
         demand[name] = values
     plan = dataclasses.replace(small_plan, demand=demand)
-    path = export.write_geopackage(plan, tmp_path / "plan.gpkg")
+    path = gpkg.write_geopackage(plan, tmp_path / "plan.gpkg")
     back = pyogrio.read_dataframe(path, layer="demand")
     assert back["flag"].dtype == bool
     assert back["count"].dtype == np.int64
@@ -350,7 +352,7 @@ def _read_csv(path: Path) -> list[list[str]]:
 
 
 def test_sites_csv(small_plan: Plan, tmp_path: Path) -> None:
-    path = export.sites_to_csv(small_plan, tmp_path / "sites.csv")
+    path = tables.sites_to_csv(small_plan, tmp_path / "sites.csv")
     rows = _read_csv(path)
     assert rows[0] == [
         "site_id", "rank", "phase", "lon", "lat", "x", "y",
@@ -367,8 +369,8 @@ def test_sites_csv(small_plan: Plan, tmp_path: Path) -> None:
 
 
 def test_sites_csv_is_deterministic(small_plan: Plan, tmp_path: Path) -> None:
-    a = export.sites_to_csv(small_plan, tmp_path / "a.csv").read_bytes()
-    assert a == export.sites_to_csv(small_plan, tmp_path / "b.csv").read_bytes()
+    a = tables.sites_to_csv(small_plan, tmp_path / "a.csv").read_bytes()
+    assert a == tables.sites_to_csv(small_plan, tmp_path / "b.csv").read_bytes()
 
 
 def _every_kind_of_column() -> pd.DataFrame:
@@ -394,19 +396,19 @@ def test_columns_are_converted_as_value_by_value() -> None:
     frame = _every_kind_of_column()
     for column in frame.columns:
         values = frame[column]
-        assert export._cell_texts(values) == [export.format_cell(v) for v in values], column
+        assert cells.cell_texts(values) == [cells.format_cell(v) for v in values], column
     order = ["name", *(c for c in frame.columns if c != "name")]
     records = frame[order].to_dict(orient="records")
-    expected = [{str(k): export.json_value(v) for k, v in r.items()} for r in records]
-    got = export._properties(frame, ["name"])
+    expected = [{str(k): cells.json_value(v) for k, v in r.items()} for r in records]
+    got = features._properties(frame, ["name"])
     assert got == expected
     assert [list(p) for p in got] == [order] * len(frame)
-    assert export._properties(frame[[]], []) == [{}] * len(frame)
+    assert features._properties(frame[[]], []) == [{}] * len(frame)
 
 
 def test_districts_csv(small_plan: Plan, tmp_path: Path) -> None:
-    rows = _read_csv(export.districts_to_csv(small_plan, tmp_path / "districts.csv"))
-    assert rows[0] == list(export.DISTRICT_COLUMNS)
+    rows = _read_csv(tables.districts_to_csv(small_plan, tmp_path / "districts.csv"))
+    assert rows[0] == list(tables.DISTRICT_COLUMNS)
     districts = small_plan.districts
     assert districts is not None
     assert [r[0] for r in rows[1:]] == ["West", HOSTILE]
@@ -417,14 +419,14 @@ def test_districts_csv(small_plan: Plan, tmp_path: Path) -> None:
 def test_districts_csv_needs_districts(small_plan: Plan, tmp_path: Path) -> None:
     plan = dataclasses.replace(small_plan, districts=None)
     with pytest.raises(ValueError, match="no districts"):
-        export.districts_to_csv(plan, tmp_path / "d.csv")
+        tables.districts_to_csv(plan, tmp_path / "d.csv")
 
 
 # --------------------------------------------------------------------------- summary
 
 
 def test_summary_numbers_and_key_order(small_plan: Plan, tmp_path: Path) -> None:
-    summary = _load(export.write_summary(small_plan, tmp_path / "summary.json"))
+    summary = _load(summary_json.write_summary(small_plan, tmp_path / "summary.json"))
     assert list(summary)[-1] == "timings"
     assert summary["timings"] == dict(small_plan.timings)
     assert summary["n_sets"] == 5
@@ -442,12 +444,12 @@ def test_summary_numbers_and_key_order(small_plan: Plan, tmp_path: Path) -> None
     assert summary["parameters"]["phases"] == [3, 2]
     assert summary["inputs"] == dict(small_plan.inputs)
     assert summary["crs"] == "EPSG:32612"
-    assert summary["camplan_version"] == export.camplan_version() != "unknown"
+    assert summary["camplan_version"] == summary_json.camplan_version() != "unknown"
 
 
 def test_summary_sanitises_parameters(small_plan: Plan) -> None:
     params = {"radius_m": np.float64(150.0), "bad": float("nan"), "ids": np.array([1, 2])}
-    summary = export.plan_summary(dataclasses.replace(small_plan, parameters=params))
+    summary = summary_json.plan_summary(dataclasses.replace(small_plan, parameters=params))
     assert summary["parameters"] == {"radius_m": 150.0, "bad": None, "ids": [1, 2]}
     json.dumps(summary, allow_nan=False)
 
@@ -461,8 +463,8 @@ def test_round_array_is_pythons_round() -> None:
     values = np.concatenate(
         [rng.uniform(-180, 180, 50_000), ties, [0.0, -0.0, -2.5e-8, 0.15, 1e300, np.inf]]
     )
-    rounded = export._round_array(values)
-    expected = [round(float(v), export.COORD_DECIMALS) for v in values]
+    rounded = features._round_array(values)
+    expected = [round(float(v), features.COORD_DECIMALS) for v in values]
     assert rounded.tolist() == expected
     assert np.signbit(rounded).tolist() == np.signbit(expected).tolist()
 
@@ -485,6 +487,6 @@ def test_vectorised_geometry_json_matches_per_geometry() -> None:
         ],
         dtype=object,
     )
-    expected = [export._geometry_json(g) for g in geoms]
-    assert export._geometries_json(geoms) == expected
-    assert export.dumps_json(export._geometries_json(geoms)) == export.dumps_json(expected)
+    expected = [features._geometry_json(g) for g in geoms]
+    assert features._geometries_json(geoms) == expected
+    assert cells.dumps_json(features._geometries_json(geoms)) == cells.dumps_json(expected)

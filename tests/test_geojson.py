@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
-from maps.export import files as export
-from maps.export import geojson
+from maps.export import features, geojson
 
 
 def _dumps(obj: object) -> str:
@@ -38,14 +37,14 @@ def test_number_texts_are_pythons_repr(decimals: int) -> None:
             EDGE_VALUES,
         ]
     )
-    rounded = export._round_array(values, decimals)
+    rounded = features._round_array(values, decimals)
     assert geojson.number_texts(rounded, decimals) == [repr(float(v)) for v in rounded]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=50))
 def test_number_texts_are_pythons_repr_for_any_double(values: list[float]) -> None:
-    rounded = export._round_array(np.array(values), 7)
+    rounded = features._round_array(np.array(values), 7)
     assert geojson.number_texts(rounded, 7) == [repr(float(v)) for v in rounded]
     # numbers not rounded as promised are still written as Python writes them
     assert geojson.number_texts(np.array(values), 7) == [repr(v) for v in values]
@@ -87,18 +86,18 @@ def _geometries() -> np.ndarray:
 def test_geometry_texts_are_the_dumped_objects() -> None:
     geoms = _geometries()
     texts = geojson.geometry_texts(
-        geoms, decimals=7, round_values=export._round_array, other=export._geometry_json
+        geoms, decimals=7, round_values=features._round_array, other=features._geometry_json
     )
-    assert texts == [_dumps(obj) for obj in export._geometries_json(geoms)]
+    assert texts == [_dumps(obj) for obj in features._geometries_json(geoms)]
 
 
 def test_geometry_texts_of_one_type_and_of_none() -> None:
     assert geojson.geometry_texts(
-        np.array([], dtype=object), decimals=7, round_values=export._round_array, other=str
+        np.array([], dtype=object), decimals=7, round_values=features._round_array, other=str
     ) == []
     points = shapely.points([[1.5, 2.25], [3.0, -4.0]])
     texts = geojson.geometry_texts(
-        points, decimals=7, round_values=export._round_array, other=str
+        points, decimals=7, round_values=features._round_array, other=str
     )
     assert texts == [
         '{"type":"Point","coordinates":[1.5,2.25]}',
@@ -108,9 +107,9 @@ def test_geometry_texts_of_one_type_and_of_none() -> None:
 
 def test_geometry_objects_as_tuples_write_the_same_json() -> None:
     geoms = _geometries()
-    lists = geojson.geometry_objects(geoms, round_values=None, other=export._geometry_json)
+    lists = geojson.geometry_objects(geoms, round_values=None, other=features._geometry_json)
     tuples = geojson.geometry_objects(
-        geoms, round_values=None, other=export._geometry_json, tuples=True
+        geoms, round_values=None, other=features._geometry_json, tuples=True
     )
     assert _dumps(tuples) == _dumps(lists)
     assert isinstance(tuples[0]["coordinates"], tuple)

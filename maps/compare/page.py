@@ -25,7 +25,7 @@ import offlinefolium as folium
 from matplotlib.figure import Figure
 
 from maps.compare.plans import MARKER, Comparison, PlanRecord
-from maps.export.files import dumps_json, json_value
+from maps.export.values import dumps_json, json_value
 from maps.report.pages import PageSection, Table, render_html, render_markdown
 from maps.webmap import map as webmap
 from maps.webmap.elements import GeoJson

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from geodata.errors import OutputError
-from maps.export import files as export
+from maps.export import features, gpkg, summary, tables
 from maps.report import report
 from planner.plan.result import Plan
 
@@ -46,19 +46,19 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
         Called as ``map_writer(plan, folder / "map.html")`` when given.
     """
     t0 = time.perf_counter()
-    export.write_geojson(export.plan_geojson_text(plan), folder / "sites.geojson")
-    export.write_geojson(export.footprints_geojson_text(plan), folder / "footprints.geojson")
-    export.write_geopackage(plan, folder / "plan.gpkg")
-    export.sites_to_csv(plan, folder / "sites.csv")
-    export.curve_to_csv(plan, folder / "curve.csv")
+    features.write_geojson(features.plan_geojson_text(plan), folder / "sites.geojson")
+    features.write_geojson(features.footprints_geojson_text(plan), folder / "footprints.geojson")
+    gpkg.write_geopackage(plan, folder / "plan.gpkg")
+    tables.sites_to_csv(plan, folder / "sites.csv")
+    tables.curve_to_csv(plan, folder / "curve.csv")
     if plan.districts is not None:
-        export.districts_to_csv(plan, folder / "districts.csv")
+        tables.districts_to_csv(plan, folder / "districts.csv")
     report.write_report(plan, folder)
     if map_writer is not None:
         map_writer(plan, folder / "map.html")
     # The summary comes last so that it can say how long writing the rest took.
     timings = {**plan.timings, "write": time.perf_counter() - t0}
-    export.write_summary(dataclasses.replace(plan, timings=timings), folder / "summary.json")
+    summary.write_summary(dataclasses.replace(plan, timings=timings), folder / "summary.json")
 
 
 def _check_target(target: Path, *, overwrite: bool, marker: str = MARKER) -> None:

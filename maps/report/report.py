@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from maps.export.files import SITE_COLUMNS, format_cell, json_value
+from maps.export.features import SITE_COLUMNS
+from maps.export.values import format_cell, json_value
 from maps.report.pages import PageSection, Table, escape_markdown, render_html, render_markdown
 from planner.plan.result import Plan
 
