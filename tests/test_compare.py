@@ -15,7 +15,8 @@ from shapely.geometry import Point, box
 
 import planner.scenario
 from maps.cli.main import main
-from maps.compare.plans import compare_plans, load_plan, write_comparison_folder
+from maps.compare.plans import compare_plans, load_plan
+from maps.compare.run import write_comparison_folder
 from maps.compare.sweep import parse_values, plan_prefix, rank_coverage, sweep_scenario
 from maps.export.folder import write_plan
 from maps.export.tables import curve_to_csv

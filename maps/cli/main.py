@@ -199,7 +199,7 @@ def compare(plans: Sequence[Path], data_dir: Path | None, out: Path, overwrite: 
     curves, the marginal return per 1,000 sets, the sites in common and the
     per-district differences; scenario files are planned into OUT/plans/.
     """
-    from maps.compare.plans import compare_paths
+    from maps.compare.run import compare_paths
     from maps.webmap.map import save_map
 
     t0 = time.perf_counter()

@@ -5,7 +5,8 @@ A comparison reads plan folders (``summary.json``, ``sites.geojson``,
 time compare alike; a scenario file is first planned into a sub-folder of the
 comparison's output (``plans/<name>``) and then read back the same way: one
 code path. :func:`compare_plans` turns the plans into a frozen
-:class:`Comparison`; :mod:`maps.compare_page` renders it.
+:class:`Comparison`; :mod:`maps.compare.page` renders it
+and :mod:`maps.compare.run` writes the folder.
 
 The marginal return of a plan is the covered weight (and share) it gains per
 1,000 extra sets: along its own curve between consecutive thousands, and
@@ -20,15 +21,14 @@ import json
 import logging
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from geodata.errors import LayerError, OptionError
-from maps.export.folder import MapWriter, write_folder, write_outputs
 
 __all__ = [
     "MARKER",
@@ -38,19 +38,16 @@ __all__ = [
     "PairDiff",
     "PlanRecord",
     "SiteGroup",
-    "compare_paths",
     "compare_plans",
     "default_unit",
     "load_plan",
-    "write_comparison_folder",
+    "too_few_plans",
 ]
 
 logger = logging.getLogger(__name__)
 
 MARKER = "comparison.json"
 """A folder holding this file is an earlier comparison (``--overwrite`` may replace it)."""
-PLANS_DIR = "plans"
-"""Sub-folder of a comparison that holds the plans it ran itself (scenarios, sweeps)."""
 STEP = 1000
 """Marginal returns are given per this many extra sets (fewer for plans under 2,000 sets)."""
 
@@ -160,13 +157,29 @@ def _curve(folder: Path, summary: Mapping[str, Any], cumulative: Sequence[float]
     return np.array([_float(summary.get("existing_weight")) or 0.0, *cumulative], dtype=float)
 
 
+def _districts(folder: Path) -> tuple[DistrictRow, ...] | None:
+    """The rows of the plan's ``districts.csv``, or ``None`` when it has none."""
+    if not (folder / "districts.csv").is_file():
+        return None
+    return tuple(
+        DistrictRow(
+            district=str(r.get("district", "")),
+            sets=_float(r.get("sets")),
+            covered_share=_float(r.get("covered_share")),
+            population=_float(r.get("population")),
+            sets_per_1000=_float(r.get("sets_per_1000")),
+        )
+        for r in _read_csv(folder / "districts.csv")
+    )
+
+
 def load_plan(folder: str | os.PathLike[str], *, label: str | None = None) -> PlanRecord:
     """Read a plan folder for comparison.
 
     Parameters
     ----------
     folder
-        A folder written by :func:`maps.outputs.write_plan`.
+        A folder written by :func:`maps.export.folder.write_plan`.
     label
         The name shown for the plan; default the folder's name.
 
@@ -193,18 +206,6 @@ def load_plan(folder: str | os.PathLike[str], *, label: str | None = None) -> Pl
         covered = float(summary["covered_weight"])
     except (KeyError, TypeError, ValueError) as err:
         raise _not_a_plan(folder, f"holds a summary.json or sites.geojson without {err}") from err
-    districts = None
-    if (folder / "districts.csv").is_file():
-        districts = tuple(
-            DistrictRow(
-                district=str(r.get("district", "")),
-                sets=_float(r.get("sets")),
-                covered_share=_float(r.get("covered_share")),
-                population=_float(r.get("population")),
-                sets_per_1000=_float(r.get("sets_per_1000")),
-            )
-            for r in _read_csv(folder / "districts.csv")
-        )
     phases = summary.get("phases") or []
     return PlanRecord(
         label=label or folder.name or str(folder),
@@ -224,7 +225,7 @@ def load_plan(folder: str | os.PathLike[str], *, label: str | None = None) -> Pl
         curve=_curve(folder, summary, cumulative),
         site_ids=ids,
         lonlat=lonlat,
-        districts=districts,
+        districts=_districts(folder),
     )
 
 
@@ -340,7 +341,7 @@ class Comparison:
         return None
 
 
-def _too_few(n: int) -> OptionError:
+def too_few_plans(n: int) -> OptionError:
     return OptionError("compare", f"needs at least two plans, got {n}: "
                                   "pass two or more plan folders or scenario files")
 
@@ -408,7 +409,7 @@ def compare_plans(plans: Sequence[PlanRecord], *, unit: int | None = None) -> Co
         With fewer than two plans, or two plans of the same label.
     """
     if len(plans) < 2:
-        raise _too_few(len(plans))
+        raise too_few_plans(len(plans))
     labels = [p.label for p in plans]
     if len(set(labels)) != len(labels):
         raise OptionError("compare", f"two plans have the same name {labels}: give them "
@@ -427,108 +428,3 @@ def compare_plans(plans: Sequence[PlanRecord], *, unit: int | None = None) -> Co
         districts=tuple(names),
         unit=unit,
     )
-
-
-# --------------------------------------------------------------------------- the folder
-
-
-def _unique(names: Sequence[str]) -> list[str]:
-    """Names made unique by a ``-2``, ``-3``... suffix."""
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
-    return out
-
-
-def write_comparison_folder(
-    out_dir: str | os.PathLike[str],
-    plans: Sequence[tuple[str, Callable[[], Any]] | PlanRecord],
-    *,
-    overwrite: bool = False,
-    map_writer: MapWriter | None = None,
-    unit: int | None = None,
-    interactive_map: bool = True,
-) -> Path:
-    """Write a comparison folder atomically: plans to run first, then the page.
-
-    Parameters
-    ----------
-    out_dir
-        The comparison folder.
-    plans
-        Either plans already read (:class:`PlanRecord`), or ``(label, make)``
-        pairs where ``make()`` returns a :class:`~planner.plan.Plan`; such a
-        plan is written to ``plans/<label>`` and read back from there.
-    overwrite
-        Replace an earlier comparison folder.
-    map_writer
-        Writes each new plan's ``map.html`` (e.g. :func:`maps.webmap.save_map`).
-    unit
-        See :func:`compare_plans`.
-    interactive_map
-        Also write ``compare_map.html`` (the sites on an offline folium map).
-    """
-    from maps.compare.page import write_comparison
-
-    if len(plans) < 2:
-        raise _too_few(len(plans))
-
-    def fill(folder: Path) -> None:
-        records: list[PlanRecord] = []
-        for item in plans:
-            if isinstance(item, PlanRecord):
-                records.append(item)
-                continue
-            label, make = item
-            sub = folder / PLANS_DIR / label
-            sub.mkdir(parents=True)
-            write_outputs(make(), sub, map_writer=map_writer)
-            record = load_plan(sub, label=label)
-            records.append(_relocated(record, f"{PLANS_DIR}/{label}"))
-        write_comparison(compare_plans(records, unit=unit), folder,
-                         interactive_map=interactive_map)
-
-    return write_folder(out_dir, fill, overwrite=overwrite, marker=MARKER)
-
-
-def _relocated(record: PlanRecord, source: str) -> PlanRecord:
-    return replace(record, source=source)
-
-
-def compare_paths(
-    paths: Sequence[Path],
-    out_dir: str | os.PathLike[str],
-    *,
-    overwrite: bool = False,
-    data_dir: Path | None = None,
-    map_writer: MapWriter | None = None,
-    progress: Any = None,
-) -> Path:
-    """``camplan compare``: plan folders and scenario files compared in one folder.
-
-    Plan folders are read first (so that a wrong folder fails before any
-    scenario runs); scenario files are planned into ``plans/<file stem>``.
-    """
-    if len(paths) < 2:
-        raise _too_few(len(paths))
-    labels = _unique([p.stem if _is_scenario(p) else (p.name or str(p)) for p in paths])
-    items: list[tuple[str, Callable[[], Any]] | PlanRecord] = []
-    for path, label in zip(paths, labels, strict=True):
-        if _is_scenario(path):
-            items.append((label, _scenario_runner(path, data_dir, progress)))
-        else:
-            items.append(load_plan(path, label=label))
-    return write_comparison_folder(out_dir, items, overwrite=overwrite, map_writer=map_writer)
-
-
-def _is_scenario(path: Path) -> bool:
-    return path.suffix.lower() == ".toml"
-
-
-def _scenario_runner(path: Path, data_dir: Path | None, progress: Any) -> Callable[[], Any]:
-    from planner.scenario import load_scenario, run_scenario
-
-    scenario = load_scenario(path, data_dir=data_dir)  # a malformed file fails before any run
-    return lambda: run_scenario(scenario, progress=progress)

@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 
 from geodata.errors import OptionError
-from maps.compare.plans import write_comparison_folder
+from maps.compare.run import write_comparison_folder
 from maps.export.folder import MapWriter
 from planner.coverage.disc import baseline_quality, coverage_matrix
 from planner.plan.districts import district_table
