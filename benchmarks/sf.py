@@ -55,7 +55,9 @@ def load_problem():  # -> CoverageProblem
 
 
 def main() -> int:
-    from planner.solver.optimise import optimise
+    from planner.solver.optimise import Constraints, SolverOptions, optimise
+
+    greedy_only = SolverOptions(local_search=False, exact="never")
 
     problem = load_problem()
     table = Table(["p", "optimum", "camplan", "camplan/opt", "plain greedy", "greedy/opt",
@@ -63,9 +65,9 @@ def main() -> int:
     misses = []
     for p, opt in OPTIMA.items():
         t0 = time.perf_counter()
-        sol = optimise(problem, sets=p)
+        sol = optimise(problem, Constraints(sets=p))
         seconds = time.perf_counter() - t0
-        greedy = optimise(problem, sets=p, local_search=False, exact="never")
+        greedy = optimise(problem, Constraints(sets=p), greedy_only)
         ratio = sol.covered_weight / opt
         if ratio < TARGET:
             misses.append(f"p={p}: {ratio:.4f}")

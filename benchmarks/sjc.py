@@ -77,13 +77,14 @@ def write_csv(data: np.ndarray, path: Path) -> Path:
 def api_value(data: np.ndarray, r: float, p: int, *, plain: bool) -> tuple[float, bool, float]:
     """Covered weight, proven_optimal and seconds through the Python core."""
     from planner.coverage.disc import coverage_matrix
-    from planner.solver.optimise import optimise
+    from planner.solver.optimise import Constraints, SolverOptions, optimise
     from planner.solver.problem import CoverageProblem
 
     t0 = time.perf_counter()
     xy = data[:, :2]
     problem = CoverageProblem.from_matrix(coverage_matrix(xy, xy, r), data[:, 2])
-    sol = optimise(problem, sets=p, local_search=not plain, exact="never" if plain else "auto")
+    options = SolverOptions(local_search=not plain, exact="never" if plain else "auto")
+    sol = optimise(problem, Constraints(sets=p), options)
     return sol.covered_weight, sol.proven_optimal, time.perf_counter() - t0
 
 

@@ -58,7 +58,9 @@ def instance(n: int, m: int, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFra
 def calibrate_radius(demand: pd.DataFrame, sites: pd.DataFrame, p: int) -> float:
     """Radius (whole metres) at which plain greedy with ``p`` sets covers about ``SHARE``."""
     from planner.coverage.disc import coverage_matrix
-    from planner.solver.optimise import optimise
+    from planner.solver.optimise import Constraints, SolverOptions, optimise
+
+    greedy_only = SolverOptions(local_search=False, exact="never")
     from planner.solver.problem import CoverageProblem
 
     dxy, sxy = demand[["x", "y"]].to_numpy(), sites[["x", "y"]].to_numpy()
@@ -67,7 +69,7 @@ def calibrate_radius(demand: pd.DataFrame, sites: pd.DataFrame, p: int) -> float
     for _ in range(14):
         mid = (lo + hi) / 2
         problem = CoverageProblem.from_matrix(coverage_matrix(dxy, sxy, mid), w)
-        sol = optimise(problem, sets=p, local_search=False, exact="never")
+        sol = optimise(problem, Constraints(sets=p), greedy_only)
         lo, hi = (mid, hi) if sol.covered_weight / w.sum() < SHARE else (lo, mid)
     return float(round((lo + hi) / 2))
 

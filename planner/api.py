@@ -26,7 +26,7 @@ from planner.coverage.disc import DecayBands, baseline_quality, coverage_matrix
 from planner.coverage.models import CoverageModel, DiscModel
 from planner.plan.assemble import RESERVED, Assembly, assemble_plan
 from planner.plan.result import Plan
-from planner.solver.optimise import Exact, Progress, optimise
+from planner.solver.optimise import Constraints, Exact, Progress, SolverOptions, optimise
 from planner.solver.problem import CoverageProblem
 
 __all__ = ["RESERVED", "About", "PlanLayers", "PlanOptions", "plan_sites"]
@@ -257,21 +257,21 @@ def plan_sites(
     t1 = time.perf_counter()
     problem, parts = _problem(parts, weight, options, layers)
     timings["coverage"] = time.perf_counter() - t1
-    solution = optimise(
-        problem,
+    src = _sources(about)
+    constraints = Constraints(
         sets=options.sets,
         phases=options.phases,
-        costs=_costs(parts.sites, layers.cost_column, _sources(about)["sites"]),
+        costs=_costs(parts.sites, layers.cost_column, src["sites"]),
         budget=options.budget,
         forced=_lookup(parts.sites["site_id"], options.forced, "--forced"),
         forbidden=_lookup(parts.sites["site_id"], options.forbidden, "--forbidden"),
         conflicts=_conflicts(np.asarray(parts.sites.geometry.array), options.min_spacing_m),
-        local_search=options.local_search,
-        exact=options.exact,
-        time_limit=options.time_limit,
-        progress=progress,
     )
-    timings.update(solution.timings)
+    solver = SolverOptions(
+        local_search=options.local_search, exact=options.exact, time_limit=options.time_limit
+    )
+    solution = optimise(problem, constraints, solver, progress=progress)
+    timings.update(solution.timings.as_dict())
     return assemble_plan(
         solution, problem, parts,
         options=options, weight=weight, layers=layers, about=about, timings=timings,

@@ -12,7 +12,7 @@ from shapely.geometry import Point
 
 from planner.api import PlanOptions, plan_sites
 from planner.coverage.disc import baseline_quality, coverage_matrix
-from planner.solver.optimise import optimise
+from planner.solver.optimise import Constraints, SolverOptions, optimise
 from planner.solver.problem import CoverageProblem
 
 SETTINGS = settings(max_examples=60, deadline=None)
@@ -43,8 +43,11 @@ def _value(dense, w, base, chosen):
 
 def _brute(dense, w, base, p):
     m = dense.shape[1]
-    return max(_value(dense, w, base, c) for k in range(min(p, m) + 1)
-               for c in itertools.combinations(range(m), k))
+    return max(
+        _value(dense, w, base, c)
+        for k in range(min(p, m) + 1)
+        for c in itertools.combinations(range(m), k)
+    )
 
 
 def _problem(demand, sites, w, radius, base=None):
@@ -55,7 +58,7 @@ def _problem(demand, sites, w, radius, base=None):
 @given(instances())
 def test_covered_never_exceeds_the_total(inst):
     demand, sites, w, radius, p = inst
-    sol = optimise(_problem(demand, sites, w, radius), sets=p)
+    sol = optimise(_problem(demand, sites, w, radius), Constraints(sets=p))
     assert sol.covered_weight <= w.sum() * (1 + 1e-12) + 1e-12
     assert np.all(np.diff(sol.curve) >= -1e-9)  # every set adds a non-negative amount
     assert len(sol.order) <= p
@@ -66,8 +69,8 @@ def test_covered_never_exceeds_the_total(inst):
 def test_more_sets_never_cover_less(inst):
     demand, sites, w, radius, p = inst
     problem = _problem(demand, sites, w, radius)
-    a = optimise(problem, sets=p, exact="never")
-    b = optimise(problem, sets=p + 1, exact="never")
+    a = optimise(problem, Constraints(sets=p), SolverOptions(exact="never"))
+    b = optimise(problem, Constraints(sets=p + 1), SolverOptions(exact="never"))
     assert b.covered_weight >= a.covered_weight - 1e-9
 
 
@@ -77,7 +80,7 @@ def test_bound_never_below_the_brute_force_optimum(inst, exact):
     demand, sites, w, radius, p = inst
     problem = _problem(demand, sites, w, radius)
     opt = _brute(problem.csc.toarray(), w, problem.baseline, p)
-    sol = optimise(problem, sets=p, exact=exact)
+    sol = optimise(problem, Constraints(sets=p), SolverOptions(exact=exact))
     assert sol.covered_weight <= opt + 1e-9
     assert sol.upper_bound >= opt - 1e-9 * max(1.0, opt)
 
@@ -87,8 +90,8 @@ def test_bound_never_below_the_brute_force_optimum(inst, exact):
 def test_an_existing_camera_never_lowers_coverage(inst, cam):
     demand, sites, w, radius, p = inst
     base = baseline_quality(demand, np.array([cam]), radius)
-    without = optimise(_problem(demand, sites, w, radius), sets=p)
-    with_cam = optimise(_problem(demand, sites, w, radius, base), sets=p)
+    without = optimise(_problem(demand, sites, w, radius), Constraints(sets=p))
+    with_cam = optimise(_problem(demand, sites, w, radius, base), Constraints(sets=p))
     assert with_cam.curve[0] == float(w @ base)
     assert with_cam.covered_weight >= without.covered_weight - 1e-9
 
@@ -96,18 +99,26 @@ def test_an_existing_camera_never_lowers_coverage(inst, cam):
 @st.composite
 def layers(draw):
     demand, sites, w, radius, p = draw(instances(max_n=14, max_m=8))
-    ids = draw(st.lists(st.text("abcXYZ019-", min_size=1, max_size=4) | st.integers(0, 99).map(str),
-                        min_size=len(sites), max_size=len(sites), unique=True))
+    ids = draw(
+        st.lists(
+            st.text("abcXYZ019-", min_size=1, max_size=4) | st.integers(0, 99).map(str),
+            min_size=len(sites),
+            max_size=len(sites),
+            unique=True,
+        )
+    )
     perm_d = draw(st.permutations(range(len(demand))))
     perm_s = draw(st.permutations(range(len(sites))))
     return demand, sites, w, radius, p, ids, list(perm_d), list(perm_s)
 
 
 def _gdfs(demand, sites, w, ids):
-    d = gpd.GeoDataFrame({"weight": w}, geometry=[Point(X0 + x, Y0 + y) for x, y in demand],
-                         crs="EPSG:32612")
-    s = gpd.GeoDataFrame({"sid": ids}, geometry=[Point(X0 + x, Y0 + y) for x, y in sites],
-                         crs="EPSG:32612")
+    d = gpd.GeoDataFrame(
+        {"weight": w}, geometry=[Point(X0 + x, Y0 + y) for x, y in demand], crs="EPSG:32612"
+    )
+    s = gpd.GeoDataFrame(
+        {"sid": ids}, geometry=[Point(X0 + x, Y0 + y) for x, y in sites], crs="EPSG:32612"
+    )
     return d, s
 
 

@@ -200,7 +200,7 @@ def assemble_plan(
             "coverage_model": getattr(layers.coverage, "name", "disc"),
             "weight_column": weight,
             **dict(about.parameters),
-            "optimiser": {k: _plain(v) for k, v in sorted(solution.stats.items())},
+            "optimiser": {k: _plain(v) for k, v in sorted(solution.stats.as_dict().items())},
         },
         inputs=dict(about.inputs),
         timings=dict(timings),

@@ -204,29 +204,48 @@ def solve_mclp(
     n_groups, n_cols = red.group_cover.shape
     if n_groups == 0 or n_cols == 0 or count <= 0:
         return MCLPResult(red.constant, red.constant, tuple(fixed), True, "nothing to add")
+    constraints = _mclp_constraints(red, count, costs, conflicts if integral else None)
+    objective = np.concatenate([np.zeros(n_cols), -red.group_weight])
+    integrality = np.concatenate([np.ones(n_cols), np.zeros(n_groups)]) if integral else None
+    options = {"time_limit": float(time_limit), "disp": False}
+    if integral:
+        options["mip_rel_gap"] = 1e-8
+    res = optimize.milp(
+        objective,
+        constraints=constraints,
+        bounds=optimize.Bounds(0.0, 1.0),
+        integrality=integrality,
+        options=options,
+    )
+    logger.info("HiGHS %s: %s", "MIP" if integral else "LP", res.message)
+    return _mclp_result(res, red, fixed, integral)
+
+
+def _mclp_constraints(
+    red: _Reduced, count: float, costs: np.ndarray | None, conflicts: sparse.csr_array | None
+) -> optimize.LinearConstraint:
+    """``y_g - sum x_j <= 0``, the count (or cost) row, and spacing pairs when given."""
+    n_groups, n_cols = red.group_cover.shape
     # variables: x (n_cols), then y (n_groups)
     link = sparse.hstack([-red.group_cover, sparse.identity(n_groups, format="csr")], format="csr")
     c_row = np.ones(n_cols) if costs is None else costs[red.columns]
     budget_row = sparse.csr_array(np.concatenate([c_row, np.zeros(n_groups)])[None, :])
     blocks = [link, budget_row]
     upper = [np.zeros(n_groups), np.array([float(count)])]
-    if integral and conflicts is not None:
+    if conflicts is not None:
         pairs = _conflict_rows(conflicts, red.columns, n_groups)
         if pairs is not None:
             blocks.append(pairs)
             upper.append(np.ones(pairs.shape[0]))
     a_ub = sparse.vstack(blocks, format="csr")
-    objective = np.concatenate([np.zeros(n_cols), -red.group_weight])
-    bounds = optimize.Bounds(0.0, 1.0)
-    constraints = optimize.LinearConstraint(a_ub, -np.inf, np.concatenate(upper))
-    integrality = np.concatenate([np.ones(n_cols), np.zeros(n_groups)]) if integral else None
-    options = {"time_limit": float(time_limit), "disp": False}
-    if integral:
-        options["mip_rel_gap"] = 1e-8
-    res = optimize.milp(
-        objective, constraints=constraints, bounds=bounds, integrality=integrality, options=options
-    )
-    logger.info("HiGHS %s: %s", "MIP" if integral else "LP", res.message)
+    return optimize.LinearConstraint(a_ub, -np.inf, np.concatenate(upper))
+
+
+def _mclp_result(
+    res: optimize.OptimizeResult, red: _Reduced, fixed: list[int], integral: bool
+) -> MCLPResult:
+    """HiGHS's answer as a bound (and, for the MIP, a plan)."""
+    n_cols = red.group_cover.shape[1]
     optimal = res.status == 0
     if not integral:
         if res.x is None:
@@ -354,17 +373,34 @@ def lagrangian_bound(
     p = min(int(count), free_idx.size)
     if p <= 0 or not residual.any():
         return constant
-    csc = problem.csc
     v = np.clip(w if start is None else np.minimum(start, w), 0.0, None)
+    steps = lagrangian_steps(problem.csc.nnz) if iterations is None else iterations
+    best = _descend(problem, _Dual(constant, w, residual, v), free_idx, p, lower, steps)
+    logger.info("Lagrangian bound: %.6g (plan %.6g)", best, lower)
+    return best
+
+
+@dataclass(frozen=True)
+class _Dual:
+    constant: float  # weight the fixed sites already cover
+    w: np.ndarray  # residual weights (0 on covered points)
+    residual: np.ndarray  # points not yet fully covered
+    v: np.ndarray  # multipliers, updated in place
+
+
+def _descend(
+    problem: CoverageProblem, dual: _Dual, free_idx: np.ndarray, p: int, lower: float, steps: int
+) -> float:
+    """Projected subgradient steps on ``dual.v``; the best bound seen."""
+    csc, w, v = problem.csc, dual.w, dual.v
     seen = np.zeros(problem.n_demand, dtype=np.int32)
     w_total, v_total = float(w.sum()), float(v.sum())
     best = np.inf
     scale, stale = 2.0, 0
-    steps = lagrangian_steps(csc.nnz) if iterations is None else iterations
     for _ in range(steps):
         sums = _column_sums(csc.indptr, csc.indices, v, free_idx)
         top = np.argpartition(sums, sums.size - p)[sums.size - p :]
-        value = constant + (w_total - v_total) + float(sums[top].sum())
+        value = dual.constant + (w_total - v_total) + float(sums[top].sum())
         if value < best - 1e-12 * max(value, 1.0):
             best, stale = value, 0
         else:
@@ -374,9 +410,15 @@ def lagrangian_bound(
         if best - lower <= 1e-6 * max(lower, 1.0) or scale < 1e-4:
             break
         v_total = _subgradient_step(
-            csc.indptr, csc.indices, free_idx[top], residual, w, v, seen, scale * (value - lower)
+            csc.indptr,
+            csc.indices,
+            free_idx[top],
+            dual.residual,
+            w,
+            v,
+            seen,
+            scale * (value - lower),
         )
         if v_total < 0:
             break
-    logger.info("Lagrangian bound: %.6g (plan %.6g)", best, lower)
     return best

@@ -1,0 +1,149 @@
+"""The certificate: the tightest upper bound we can prove, for the whole plan and each phase,
+chosen among the online, Lagrangian, MIP-dual and LP bounds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.solver.bounds import lagrangian_bound, lagrangian_steps, reduced_size, solve_mclp
+from planner.solver.constraints import SolverOptions, Start
+from planner.solver.greedy import GreedyState
+from planner.solver.phases import Tally
+from planner.solver.problem import CoverageProblem
+
+__all__ = [
+    "AUTO_LP_NNZ",
+    "PHASE_LAGRANGE_NNZ",
+    "PROVEN_TOLERANCE",
+    "Certificate",
+    "phase_bounds",
+    "plan_certificate",
+]
+
+#: Reduced instances up to this many non-zeros get the LP bound by default.
+AUTO_LP_NNZ = 400_000
+#: Earlier phases get a Lagrangian bound up to this many coverage pairs (the whole plan always).
+PHASE_LAGRANGE_NNZ = 2_000_000
+#: A plan within this relative distance of its bound is called proven optimal.
+PROVEN_TOLERANCE = 1e-7
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """An upper bound on the whole plan's budget, how it was found, and whether it proves
+    the plan optimal; ``lp_status`` is the LP solver's message when the LP ran."""
+
+    bound: float
+    method: str
+    proven: bool
+    lp_status: str | None = None
+
+
+def plan_certificate(
+    problem: CoverageProblem,
+    state: GreedyState,
+    online: float,
+    start: Start,
+    options: SolverOptions,
+    tally: Tally,
+) -> Certificate:
+    """The tightest bound we can prove for the whole budget, and how."""
+    covered = problem.value(state.best)
+    bound, method = float(online), "online-submodular"
+    single_phase = len(start.ends) == 1
+    mip = tally.mip_bound
+    if single_phase and mip is not None and np.isfinite(mip) and mip < bound:
+        bound, method = float(mip), "mip"
+    tol = PROVEN_TOLERANCE * max(covered, 1.0)
+    if problem.binary and start.costs is None and bound - covered > tol:
+        lagrange = lagrangian_bound(
+            problem,
+            count=int(start.budgets[-1]),
+            fixed=start.forced,
+            eligible=start.eligible,
+            lower=covered,
+            start=problem.weights * (1.0 - state.best),
+        )
+        if lagrange < bound:
+            bound, method = lagrange, "lagrangian"
+    lp_status = None
+    if _want_lp(problem, start, options, bound - covered > tol):
+        lp = solve_mclp(
+            problem,
+            count=start.budgets[-1],
+            fixed=start.forced,
+            eligible=start.eligible,
+            costs=start.costs,
+            time_limit=options.time_limit,
+        )
+        lp_status = lp.status
+        if lp.upper_bound < bound:
+            bound, method = lp.upper_bound, "lp-relaxation"
+    return Certificate(max(bound, covered), method, bound - covered <= tol, lp_status)
+
+
+def _want_lp(problem: CoverageProblem, start: Start, options: SolverOptions, gap: bool) -> bool:
+    if not (problem.binary and options.exact != "never" and gap):
+        return False
+    return options.exact == "always" or (
+        reduced_size(problem, start.forced, start.eligible) <= AUTO_LP_NNZ
+    )
+
+
+def phase_bounds(
+    problem: CoverageProblem,
+    state: GreedyState,
+    curve: np.ndarray,
+    online: Sequence[float],
+    whole: float,
+    start: Start,
+) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Each phase's end (in picks made) and bound; ``whole`` is the last phase's bound."""
+    total = float(problem.weights.sum())
+    if start.budget is None:
+        ends = tuple(min(e, len(state.chosen)) for e in start.ends)
+    else:
+        ends = (len(state.chosen),)
+    binary = problem.binary and start.costs is None
+    earlier = [
+        _phase_bound(problem, state, float(b), e, int(start.budgets[t]), start, curve)
+        if binary
+        else float(b)
+        for t, (b, e) in enumerate(zip(online[:-1], ends[:-1], strict=True))
+    ]
+    bounds = tuple(
+        min(max(float(b), float(curve[e])), total)
+        for b, e in zip([*earlier, whole], ends, strict=True)
+    )
+    return ends, bounds
+
+
+def _phase_bound(
+    problem: CoverageProblem,
+    state: GreedyState,
+    online: float,
+    end: int,
+    count: int,
+    start: Start,
+    curve: np.ndarray,
+) -> float:
+    """The tighter of the online and the Lagrangian bound for an earlier phase's budget."""
+    covered = float(curve[end])
+    if online - covered <= PROVEN_TOLERANCE * max(covered, 1.0):
+        return online
+    if problem.csc.nnz > PHASE_LAGRANGE_NNZ:  # city scale: the online bound must do
+        return online
+    best = problem.best_quality(np.asarray(state.chosen[:end], dtype=np.int64))
+    lagrange = lagrangian_bound(
+        problem,
+        count=count,
+        fixed=start.forced,
+        eligible=start.eligible,
+        lower=covered,
+        start=problem.weights * (1.0 - best),
+        iterations=lagrangian_steps(problem.csc.nnz) // 2,
+    )
+    return min(online, lagrange)

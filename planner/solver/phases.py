@@ -1,0 +1,265 @@
+"""Phase by phase improvement of the greedy plan: swaps, exact solving, re-ranking, and the
+fall-back to plain greedy's earlier phases when improving them would cost a later phase."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from planner.solver.bounds import (
+    OnlineBound,
+    lagrangian_bound,
+    lagrangian_steps,
+    reduced_size,
+    solve_mclp,
+)
+from planner.solver.constraints import SolverOptions, Start
+from planner.solver.greedy import GreedyState, block_neighbours, lazy_greedy, pick
+from planner.solver.localsearch import swap_search
+from planner.solver.problem import CoverageProblem
+
+__all__ = [
+    "AUTO_EXACT_GAP",
+    "AUTO_EXACT_GAP_NNZ",
+    "AUTO_EXACT_NNZ",
+    "PhaseContext",
+    "Progress",
+    "Tally",
+    "coverage_curve",
+    "improve_with_fallback",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Reduced instances up to this many non-zeros are solved exactly (MIP) by default ...
+AUTO_EXACT_NNZ = 60_000
+#: ... and up to this many too, when the Lagrangian bound leaves a gap above AUTO_EXACT_GAP.
+AUTO_EXACT_GAP_NNZ = 300_000
+AUTO_EXACT_GAP = 0.002
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Tally:
+    """Counters and stage times gathered while phases are improved (mutable, internal)."""
+
+    swaps: int = 0
+    exact_phases: int = 0
+    mip_status: str | None = None
+    mip_optimal: bool | None = None
+    mip_bound: float | None = None
+    first_improved_phase: int = 1
+    greedy_s: float = 0.0
+    local_search_s: float = 0.0
+    exact_s: float = 0.0
+    bound_s: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class PhaseContext:
+    """What every phase improvement needs."""
+
+    problem: CoverageProblem
+    start: Start
+    options: SolverOptions
+    tally: Tally
+    online: OnlineBound
+    progress: Progress | None = None
+
+
+def improve_with_fallback(
+    ctx: PhaseContext,
+    plain: GreedyState,
+    greedy_curve: np.ndarray,
+    snapshots: Mapping[int, GreedyState],
+) -> tuple[GreedyState, np.ndarray]:
+    """Improve every phase; the plan and its curve (the first phase improved goes in the tally).
+
+    Should a later phase then fall below plain greedy, keep greedy's earlier phases
+    and improve only from a later phase on. Improving the last phase alone never
+    falls below greedy; plain greedy itself is the last resort.
+    """
+    ends = ctx.start.ends
+    for first in range(1, len(ends) + 2):
+        ctx.tally.first_improved_phase = first
+        if first > len(ends):
+            return plain, greedy_curve
+        base = ctx.start.state if first == 1 else snapshots.get(ends[first - 2])
+        if base is None:  # greedy stopped before this phase: nothing left to improve
+            return plain, greedy_curve
+        state = improve_phases(
+            ctx, base, ends[first - 1 :], greedy_end=snapshots.get(ends[first - 1])
+        )
+        curve = coverage_curve(ctx.problem, state)
+        if _matches_greedy(curve, greedy_curve, ends):
+            return state, curve
+        logger.info("improving from phase %d fell below plain greedy; retrying", first)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def improve_phases(
+    ctx: PhaseContext,
+    base: GreedyState,
+    ends: Sequence[int],
+    *,
+    greedy_end: GreedyState | None = None,
+) -> GreedyState:
+    """From ``base``, each phase: greedy to its end, swaps, exact solving, ranking.
+
+    ``greedy_end`` is plain greedy's state at the first phase's end, when plain greedy
+    ran on from ``base``: greedy is deterministic, so it stands in for re-running it.
+    """
+    start, tally = ctx.start, ctx.tally
+    state = base.copy()
+    for t, end in enumerate(ends):
+        before = state.copy()
+        if t == 0 and greedy_end is not None:
+            state = greedy_end.copy()
+        else:
+            lazy_greedy(
+                ctx.problem,
+                state,
+                count=end - len(state.chosen),
+                costs=start.costs,
+                budget=start.budget,
+                conflicts=start.conflicts,
+            )
+        t1 = time.perf_counter()
+        _swap_phase(ctx, state, list(range(len(before.chosen), len(state.chosen))))
+        t2 = time.perf_counter()
+        state = _maybe_exact(ctx, before, state, count=end - len(before.chosen))
+        t3 = time.perf_counter()
+        state = _rerank(ctx.problem, before, state.chosen[len(before.chosen) :])
+        _refresh_available(state, start.eligible, start.conflicts)
+        ctx.online.observe(state)
+        tally.local_search_s += t2 - t1
+        tally.exact_s += t3 - t2
+        if ctx.progress is not None:
+            ctx.progress("phases", t + 1, len(ends))
+    return state
+
+
+def _swap_phase(ctx: PhaseContext, state: GreedyState, movable: list[int]) -> None:
+    """Swap local search on the ``movable`` picks of ``state`` (in place)."""
+    if not ctx.options.local_search or not movable:
+        return
+    start = ctx.start
+    res = swap_search(
+        ctx.problem,
+        state,
+        movable,
+        eligible=start.eligible,
+        conflicts=start.conflicts,
+        costs=start.costs,
+        budget=start.budget,
+    )
+    ctx.tally.swaps += res.swaps
+    _refresh_available(state, start.eligible, start.conflicts)
+
+
+def _refresh_available(
+    state: GreedyState, eligible: np.ndarray, conflicts: sparse.csr_array | None
+) -> None:
+    state.available = eligible.copy()
+    state.available[state.chosen] = False
+    for j in state.chosen:
+        block_neighbours(state, conflicts, j)
+
+
+def _rerank(problem: CoverageProblem, base: GreedyState, members: Sequence[int]) -> GreedyState:
+    """Order ``members`` greedily on top of ``base``: ranks and marginals within a phase."""
+    state = base.copy()
+    state.available[:] = False
+    state.available[list(members)] = True
+    lazy_greedy(problem, state, count=len(members))
+    for j in sorted(set(members) - set(state.chosen)):  # sites that add nothing
+        pick(problem, state, j, gain=0.0)
+    return state
+
+
+def _matches_greedy(ours: np.ndarray, theirs: np.ndarray, ends: Sequence[int]) -> bool:
+    """True when curve ``ours`` reaches plain greedy's ``theirs`` at every phase end."""
+    tol = 1e-9 * max(float(theirs[-1]), 1.0)
+    for end in ends:
+        if ours[min(end, len(ours) - 1)] < theirs[min(end, len(theirs) - 1)] - tol:
+            return False
+    return ours[-1] >= theirs[-1] - tol
+
+
+def coverage_curve(problem: CoverageProblem, state: GreedyState) -> np.ndarray:
+    """Covered weight after each pick, from each pick's exact gain over its own points.
+
+    Costs O(non-zeros of the chosen columns), not O(picks x demand points); the
+    last value is the full sum over all points, so the plan's covered weight is exact.
+    """
+    best = problem.baseline.copy()
+    gains = np.empty(len(state.chosen))
+    csc, w = problem.csc, problem.weights
+    for k, j in enumerate(state.chosen):
+        lo, hi = csc.indptr[j], csc.indptr[j + 1]
+        rows = csc.indices[lo:hi]
+        new = np.maximum(best[rows], csc.data[lo:hi])
+        gains[k] = float(np.sum(w[rows] * (new - best[rows])))
+        best[rows] = new
+    curve = np.concatenate([[problem.value(problem.baseline)], gains]).cumsum()
+    curve[-1] = problem.value(best)
+    return curve
+
+
+def _maybe_exact(
+    ctx: PhaseContext, before: GreedyState, state: GreedyState, *, count: int
+) -> GreedyState:
+    """Replace the phase by the MIP optimum (earlier phases fixed) when it covers more.
+
+    ``count`` is the phase's size as asked, not the number of sites greedy placed
+    (spacing or saturation can stop greedy early; the MIP may still place more).
+    """
+    problem, options, start = ctx.problem, ctx.options, ctx.start
+    if options.exact == "never" or not problem.binary or start.costs is not None:
+        return state
+    if options.exact == "auto" and not _worth_solving(ctx, before, state, count):
+        return state
+    res = solve_mclp(
+        problem,
+        count=count,
+        fixed=before.chosen,
+        eligible=start.eligible,
+        integral=True,
+        conflicts=start.conflicts,
+        time_limit=options.time_limit,
+    )
+    tally = ctx.tally
+    tally.exact_phases += 1
+    tally.mip_status, tally.mip_optimal, tally.mip_bound = res.status, res.optimal, res.upper_bound
+    if not np.isfinite(res.value) or res.value <= problem.value(state.best) * (1 + 1e-12):
+        return state
+    improved = before.copy()
+    for j in res.chosen[len(before.chosen) :]:
+        pick(problem, improved, j, conflicts=start.conflicts)
+    return improved
+
+
+def _worth_solving(ctx: PhaseContext, before: GreedyState, state: GreedyState, count: int) -> bool:
+    """Auto mode: solve small phases exactly, mid-sized ones only when a gap is left."""
+    size = reduced_size(ctx.problem, before.chosen, ctx.start.eligible)
+    if size <= AUTO_EXACT_NNZ:
+        return True
+    if size > AUTO_EXACT_GAP_NNZ:
+        return False
+    value = ctx.problem.value(state.best)
+    bound = lagrangian_bound(
+        ctx.problem,
+        count=count,
+        fixed=before.chosen,
+        eligible=ctx.start.eligible,
+        lower=value,
+        start=ctx.problem.weights * (1.0 - state.best),
+        iterations=lagrangian_steps(ctx.problem.csc.nnz) // 2,
+    )
+    return value < (1.0 - AUTO_EXACT_GAP) * bound

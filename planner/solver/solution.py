@@ -1,0 +1,113 @@
+"""The optimiser's frozen results: the plan on the matrix, its certificate, counters, timings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+__all__ = ["Solution", "SolverStats", "StageTimings"]
+
+
+@dataclass(frozen=True)
+class SolverStats:
+    """What the optimiser did (counters and solver messages).
+
+    Attributes
+    ----------
+    swaps
+        Improving swaps made by local search, over all phases.
+    exact_phases
+        Phases handed to the MIP solver.
+    first_improved_phase
+        First phase improved (earlier ones kept as plain greedy left them).
+    bound_evaluations
+        Evaluations of the online bound.
+    mip_status, mip_optimal, mip_bound
+        The last MIP solve's message, whether it proved optimality, its dual bound
+        (``None`` when no MIP ran).
+    lp_status
+        The LP relaxation's message (``None`` when it did not run).
+    """
+
+    swaps: int = 0
+    exact_phases: int = 0
+    first_improved_phase: int = 1
+    bound_evaluations: int = 0
+    mip_status: str | None = None
+    mip_optimal: bool | None = None
+    mip_bound: float | None = None
+    lp_status: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """The counters that apply to this run, by name (stages that did not run left out)."""
+        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
+
+
+@dataclass(frozen=True)
+class StageTimings:
+    """Seconds spent per optimiser stage (for reports only: never used in a decision)."""
+
+    greedy: float = 0.0
+    local_search: float = 0.0
+    exact: float = 0.0
+    bound: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {f.name: float(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The optimiser's result on a coverage matrix (site indices, not ids).
+
+    Attributes
+    ----------
+    order
+        Chosen site indices in rank order (forced sites first).
+    phase
+        Phase (1-based) of each chosen site.
+    marginal
+        Weight each site adds to those before it in rank order.
+    curve
+        Covered weight after ``k`` sites, ``k = 0..len(order)``.
+    greedy_curve
+        The same for plain greedy (no local search, no exact solving).
+    phase_ends
+        Cumulative number of chosen sites at the end of each phase.
+    phase_bounds
+        Upper bound on any plan with the cumulative number of sites of each phase.
+    upper_bound, bound_method, proven_optimal
+        The certificate for the whole plan.
+    total_weight
+        Weight of all demand points.
+    stats
+        What the optimiser did.
+    timings
+        Seconds per stage.
+    """
+
+    order: np.ndarray
+    phase: np.ndarray
+    marginal: np.ndarray
+    curve: np.ndarray
+    greedy_curve: np.ndarray
+    phase_ends: tuple[int, ...]
+    phase_bounds: tuple[float, ...]
+    upper_bound: float
+    bound_method: str
+    proven_optimal: bool
+    total_weight: float
+    stats: SolverStats = field(default_factory=SolverStats)
+    timings: StageTimings = field(default_factory=StageTimings)
+
+    @property
+    def covered_weight(self) -> float:
+        return float(self.curve[-1])
+
+    @property
+    def gap(self) -> float:
+        """``(upper_bound - covered) / upper_bound``; exactly 0 for a proven optimum."""
+        if self.proven_optimal or not np.isfinite(self.upper_bound) or self.upper_bound <= 0:
+            return 0.0
+        return max(0.0, (self.upper_bound - self.covered_weight) / self.upper_bound)
