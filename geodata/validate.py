@@ -73,11 +73,9 @@ def validate_layer(
 ) -> gpd.GeoDataFrame:
     """Check a layer and return a cleaned copy, or raise one error listing every problem.
 
-    Checks: the layer has features and a CRS; the named columns exist; no
-    geometry is null, empty, of the wrong type, invalid or has NaN/infinite
-    coordinates; weights are numbers, finite, not negative and their total is
-    finite; ids are present and unique. Nothing is dropped silently: a
-    candidate site without a location is an error, not a missing row.
+    Checks features, CRS, columns, geometries (null, empty, wrong type, invalid,
+    non-finite), weights (numbers, finite, >= 0) and ids (present, unique).
+    Nothing is dropped silently: a site without a location is an error.
 
     Parameters
     ----------
@@ -86,20 +84,16 @@ def validate_layer(
     source
         The file the layer came from; every message starts with it.
     geometry
-        The geometry expected: ``"point"``, ``"polygon"``, ``"line"``,
-        ``"point-or-polygon"`` or ``"any"``. Multi-points are not points.
-    weight
-        A column of non-negative numbers (demand weight, population, ...).
-    id_column
-        A column of unique, non-null identifiers.
+        ``"point"`` (multi-points are not), ``"polygon"``, ``"line"``,
+        ``"point-or-polygon"`` or ``"any"``.
+    weight, id_column
+        A column of numbers >= 0 (weight, population); one of unique, non-null ids.
     required
         Other columns that must exist.
     repair
-        Repair invalid polygons with :func:`shapely.make_valid` (logged as a
-        warning) instead of reporting them.
+        Repair invalid polygons (:func:`shapely.make_valid`, logged) instead of reporting them.
     labels
-        For columns named by an option, the option as the user wrote it
-        (``{"pop": "--population"}``), so that a missing column's message names it.
+        The option naming each column, as the user wrote it (``{"pop": "--population"}``).
 
     Returns
     -------
@@ -110,21 +104,13 @@ def validate_layer(
     Raises
     ------
     LayerError
-        Listing every problem found.
-    OptionError
-        When ``geometry`` is not one of the kinds above.
+        Listing every problem found (:class:`OptionError` for an unknown ``geometry``).
     """
     expected = _expected_types(geometry)
     if not _has_geometry(gdf):
         raise LayerError(source, "is not a layer with a geometry column")
     result = gdf.copy()
-    problems: list[str] = []
-    if len(result) == 0:
-        problems.append("has no features; check that the file holds data (or the right layer)")
-    if result.crs is None:
-        problems.append(
-            "has no coordinate reference system (CRS); pass crs=... (command line --crs)"
-        )
+    problems = _check_layer(result)
     problems += _check_contents(
         result, weight=weight, id_column=id_column, required=required, labels=labels or {},
         expected=expected, repair=repair, source=source,
@@ -133,6 +119,18 @@ def validate_layer(
         raise LayerError(source, problems)
     logger.debug("%s: %d features passed validation", source, len(result))
     return result
+
+
+def _check_layer(result: gpd.GeoDataFrame) -> list[str]:
+    """Problems of the layer as a whole: no features, no CRS."""
+    problems = []
+    if len(result) == 0:
+        problems.append("has no features; check that the file holds data (or the right layer)")
+    if result.crs is None:
+        problems.append(
+            "has no coordinate reference system (CRS); pass crs=... (command line --crs)"
+        )
+    return problems
 
 
 def _check_contents(

@@ -105,14 +105,16 @@ def _canonical(gdf: gpd.GeoDataFrame, key: pd.Series) -> gpd.GeoDataFrame:
     return gdf.iloc[order].reset_index(drop=True)
 
 
-def _row_order(xy: np.ndarray) -> np.ndarray:
-    """The canonical order of points: by x, then y (input row order changes nothing).
+def _row_order(xy: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The canonical order of points: by x, then y, then weight (input row order changes nothing).
 
-    The demand frame itself keeps its rows (the outputs list them as given); only
-    the optimiser sees them in this order. Reordering a million shapely points
-    would scatter them in memory and slow every later pass over them.
+    The weight breaks ties between points at the same place, so that sums over the
+    points run in one order whatever the order of the input rows. The demand frame
+    itself keeps its rows (the outputs list them as given); only the optimiser sees
+    them in this order. Reordering a million shapely points would scatter them in
+    memory and slow every later pass over them.
     """
-    return np.lexsort((xy[:, 1], xy[:, 0]))
+    return np.lexsort((weights, xy[:, 1], xy[:, 0]))
 
 
 def _site_ids(sites: gpd.GeoDataFrame, site_id: str | None, source: str) -> pd.Series:
@@ -325,10 +327,10 @@ def _problem(
     """The coverage problem on the demand in canonical order, with the existing cameras."""
     demand_pts = _points(parts.demand)
     demand_xy = shapely.get_coordinates(demand_pts)
-    order = _row_order(demand_xy)
-    demand_pts, demand_xy = demand_pts[order], demand_xy[order]
+    weights = parts.demand[weight].to_numpy(dtype=np.float64)
+    order = _row_order(demand_xy, weights)
+    demand_pts, demand_xy, weights = demand_pts[order], demand_xy[order], weights[order]
     site_pts = np.asarray(parts.sites.geometry.array)
-    weights = parts.demand[weight].to_numpy(dtype=np.float64)[order]
     bands = options.bands or None
     coverage = layers.coverage
     # The disc model works on coordinates; other models need the points themselves.

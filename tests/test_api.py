@@ -283,3 +283,16 @@ def test_exclusion_removes_only_the_sites_inside_even_with_a_repeated_index():
                       layers=PlanLayers(exclusions=zone))
     assert plan.sites["site_id"].tolist() == ["pole"]
     assert plan.covered_weight == 1.0
+
+
+def test_points_at_one_place_sum_in_one_order_whatever_the_row_order():
+    # These weights sum to 13.71 in one order and 13.709999999999999 in another: the order
+    # must not depend on the input rows for points that share a place.
+    w = [1.911, 0.809, 0.123, 0.05, 2.44, 2.738, 1.82, 2.188, 1.631]
+    demand = _utm([(0.0, 0.0)] * 9, weight=w)
+    sites = _utm([(1.0, 0.0)], sid=["A"])
+    perms = (list(range(9)), list(range(8, -1, -1)), [3, 0, 6, 1, 5, 2, 4, 8, 7])
+    plans = [plan_sites(demand.iloc[perm], sites, PlanOptions(radius_m=10.0, sets=1),
+                        site_id="sid") for perm in perms]
+    assert len({p.covered_weight for p in plans}) == 1
+    assert len({p.certificate.upper_bound for p in plans}) == 1

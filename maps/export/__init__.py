@@ -1,5 +1,4 @@
-"""Exports of a plan: GeoJSON (RFC 7946), GeoPackage, CSV, summary.json, written atomically."""
+"""Exports of a plan: GeoJSON (RFC 7946), GeoPackage, CSV, summary.json, written atomically.
 
-from maps.export.folder import write_plan
-
-__all__ = ["write_plan"]
+:func:`maps.export.folder.write_plan` writes a plan's whole output folder.
+"""

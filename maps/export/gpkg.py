@@ -93,8 +93,10 @@ def write_geopackage(plan: Plan, path: str | Path) -> Path:
 
 
 def _write_gpkg_layer(frame: gpd.GeoDataFrame, path: Path, name: str, **options: str) -> None:
-    """Add ``frame`` to the GeoPackage as layer ``name``, through Arrow (the same file
-    GDAL writes feature by feature, faster for a city's demand)."""
+    """Add ``frame`` to the GeoPackage as layer ``name``, through Arrow.
+
+    The same file GDAL writes feature by feature, faster for a city's demand.
+    """
     pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", use_arrow=True,
                             dataset_options=dict(GPKG_OPTIONS), **options)
 

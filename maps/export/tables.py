@@ -45,7 +45,7 @@ def _fixed(values: Iterable[float], decimals: int) -> list[str]:
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[Iterable[str]]) -> Path:
-    """Write UTF-8 CSV with ``\\n`` line endings."""
+    """Write UTF-8 CSV with Unix line endings."""
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(header)
