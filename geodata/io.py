@@ -26,6 +26,7 @@ import pyproj
 
 from geodata.crs import CRS_FIX, CRSLike, as_crs, check_lonlat_range, resolve_crs
 from geodata.errors import CRSError, LayerError, OptionError
+from geodata.raster import RASTER_SUFFIXES, raster_points, read_raster
 from geodata.validate import format_rows
 
 __all__ = ["COORDINATE_COLUMNS", "read_layer"]
@@ -48,7 +49,9 @@ _PARQUET_SUFFIXES = frozenset({".parquet", ".geoparquet"})
 _GEOJSON_SUFFIXES = frozenset({".geojson", ".json", ".geojsonl", ".geojsons", ".geojsonseq"})
 _FOLDER_SOURCES = frozenset({".gdb"})
 _LAYER_SUFFIXES = frozenset(
-    {".shp", ".gpkg", ".fgb", ".csv", ".tsv", ".txt", ".parquet", ".geoparquet"} | _GEOJSON_SUFFIXES
+    {".shp", ".gpkg", ".fgb", ".csv", ".tsv", ".txt", ".parquet", ".geoparquet"}
+    | _GEOJSON_SUFFIXES
+    | RASTER_SUFFIXES
 )
 _GDAL_ERRORS = (
     pyogrio.errors.DataSourceError,
@@ -76,8 +79,9 @@ def read_layer(
     ----------
     path
         A vector file GDAL reads (GeoJSON, GeoPackage, Shapefile, FlatGeobuf,
-        a ``.gdb`` folder), GeoParquet (``.parquet``) or a table of points
-        (``.csv``, ``.tsv``, ``.txt``).
+        a ``.gdb`` folder), GeoParquet (``.parquet``), a table of points
+        (``.csv``, ``.tsv``, ``.txt``) or a raster (``.tif``, ``.asc``, ...: one
+        point per populated cell, ``weight`` = value; :mod:`geodata.raster`).
     role
         What the layer is for ("sites", "demand", ...), used in messages.
     layer
@@ -111,10 +115,12 @@ def read_layer(
     suffix = path.suffix.lower()
     if suffix in _CSV_SEPARATORS:
         gdf = _read_csv(path, source=source, crs=crs, x=x, y=y)
+    elif x is not None or y is not None:
+        option = "x" if x is not None else "y"
+        raise OptionError(option, f"applies to CSV files only, not {path}")
+    elif suffix in RASTER_SUFFIXES:
+        gdf = raster_points(read_raster(path, role=role, crs=crs))
     else:
-        if x is not None or y is not None:
-            option = "x" if x is not None else "y"
-            raise OptionError(option, f"applies to CSV files only, not {path}")
         gdf = _read_features(path, source=source, layer=layer, crs=crs)
     check_lonlat_range(gdf, source=source, geojson=suffix in _GEOJSON_SUFFIXES)
     logger.info("%s: read %d features (CRS %s)", source, len(gdf), gdf.crs.to_string())

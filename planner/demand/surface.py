@@ -5,7 +5,8 @@ clipped to the area (:func:`grid_cells`) or points along the walkable streets
 (:func:`planner.streets.points_along_streets`) — each scored from
 
 * **footfall**, a mix of normalised components: population per polygon
-  (areal weighting, :func:`areal_share`), attractors such as metro exits with
+  (areal weighting, :func:`areal_share`) or per raster cell (moved onto the
+  points by overlap area, :func:`raster_share`), attractors such as metro exits with
   exponential distance decay (:func:`attractor_footfall`), pedestrian counts
   at points (kernel-smoothed) and, when nothing is measured, street
   betweenness (modelled);
@@ -33,6 +34,7 @@ import pandas as pd
 import shapely
 
 from geodata.errors import OptionError
+from geodata.raster import RasterCells
 from planner.demand.weights import combine, kernel_density, normalise
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "attractor_footfall",
     "build_surface",
     "grid_cells",
+    "raster_share",
     "spread_counts",
 ]
 
@@ -127,6 +130,8 @@ class SurfaceLayers:
         Polygons of the study area (a land mask, the districts).
     population
         Polygons with a ``population`` column.
+    population_raster
+        Populated raster cells (any CRS), used instead of ``population`` polygons.
     attractors
         Points with a ``weight`` column.
     counts
@@ -141,6 +146,7 @@ class SurfaceLayers:
 
     area: gpd.GeoDataFrame | None = None
     population: gpd.GeoDataFrame | None = None
+    population_raster: RasterCells | None = None
     attractors: gpd.GeoDataFrame | None = None
     counts: gpd.GeoDataFrame | None = None
     streets: gpd.GeoDataFrame | None = None
@@ -264,6 +270,44 @@ def areal_share(
     return out
 
 
+def raster_share(surface: gpd.GeoDataFrame, cells: RasterCells) -> np.ndarray:
+    """Move each raster cell's amount onto the surface, conserving the total exactly.
+
+    Each cell, reprojected to the surface's CRS as the quadrilateral through its
+    corners, gives its amount to the surface cells it overlaps in proportion to
+    the overlap area (clipped cells: a cell half over the sea gives all of it to
+    the land half); on a surface of points (along streets) it gives equal shares
+    to the points inside it. A cell that overlaps no surface cell (or holds no
+    point) gives its amount to the surface point nearest its centre. So the sum
+    of the result equals the raster's total, up to rounding.
+    """
+    n = len(surface)
+    out = np.zeros(n)
+    if n == 0 or len(cells) == 0:
+        return out
+    geoms = np.asarray(surface.geometry.array)
+    quads = cells.quads(surface.crs)
+    tree = shapely.STRtree(geoms)
+    if np.isin(shapely.get_type_id(geoms), [3, 6]).all():
+        q_idx, g_idx = tree.query(quads, predicate="intersects")
+        share = shapely.area(shapely.intersection(quads[q_idx], geoms[g_idx]))
+    else:
+        q_idx, g_idx = tree.query(quads, predicate="covers")
+        share = np.ones(len(q_idx))
+    per_cell = np.bincount(q_idx, weights=share, minlength=len(cells))
+    used = share > 0
+    q_idx, g_idx, share = q_idx[used], g_idx[used], share[used]
+    out += np.bincount(g_idx, weights=cells.amounts[q_idx] * share / per_cell[q_idx], minlength=n)
+    orphan = np.flatnonzero(per_cell <= 0)
+    if len(orphan):
+        centres = shapely.points(cells.centres(surface.crs)[orphan])
+        i, nearest = tree.query_nearest(centres, all_matches=False)
+        out += np.bincount(nearest, weights=cells.amounts[orphan][i], minlength=n)
+        logger.info("raster: %d cells (%.0f in all) overlap no surface cell; each went to the "
+                    "nearest point", len(orphan), cells.amounts[orphan].sum())
+    return out
+
+
 def attractor_footfall(
     points: np.ndarray,
     attractors: np.ndarray,
@@ -348,7 +392,9 @@ def build_surface(
     surface = _surface_points(layers, options)
     anchors = _anchor(surface)
     components: dict[str, np.ndarray] = {}
-    if layers.population is not None:
+    if layers.population_raster is not None:
+        components["population"] = raster_share(surface, layers.population_raster)
+    elif layers.population is not None:
         components["population"] = areal_share(surface, layers.population, "population")
     if layers.attractors is not None:
         components["attractors"] = attractor_footfall(
