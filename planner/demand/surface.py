@@ -136,6 +136,9 @@ class SurfaceLayers:
         Points with a ``weight`` column.
     counts
         Points with a ``count`` column (pedestrian counts).
+    counts_raster
+        A raster of footfall counts (any CRS), moved onto the surface by area
+        instead of the kernel-smoothed ``counts`` points.
     streets
         Street lines (needed for ``points="streets"`` and betweenness).
     crime
@@ -149,6 +152,7 @@ class SurfaceLayers:
     population_raster: RasterCells | None = None
     attractors: gpd.GeoDataFrame | None = None
     counts: gpd.GeoDataFrame | None = None
+    counts_raster: RasterCells | None = None
     streets: gpd.GeoDataFrame | None = None
     betweenness: bool = False
     crime: gpd.GeoDataFrame | None = None
@@ -401,7 +405,9 @@ def build_surface(
             anchors, np.asarray(layers.attractors.geometry.array),
             decay_m=options.attractor_decay_m,
             weights=layers.attractors["weight"].to_numpy(dtype=np.float64))
-    if layers.counts is not None:
+    if layers.counts_raster is not None:
+        components["counts"] = raster_share(surface, layers.counts_raster)
+    elif layers.counts is not None:
         components["counts"] = kernel_density(
             anchors, np.asarray(layers.counts.geometry.array),
             bandwidth_m=options.footfall_bandwidth_m,
