@@ -91,17 +91,20 @@ class RasterCells:
         x, y = self._xy(self.cols + 0.5, self.rows + 0.5)
         return self._to(x, y, crs)
 
-    def quads(self, crs: CRSLike | None = None) -> np.ndarray:
-        """Each cell as a polygon through its 4 reprojected corners, in ``crs``.
+    def corners(self, crs: CRSLike | None = None) -> np.ndarray:
+        """Each cell's 4 corners, reprojected to ``crs``, as an ``(n, 4, 2)`` array.
 
         A cell of about 100 m reprojected between two CRSs stays a quadrilateral
         to well under a centimetre, so its corners alone describe it.
         """
-        n = len(self)
         dc = np.array([0.0, 1.0, 1.0, 0.0])
         dr = np.array([0.0, 0.0, 1.0, 1.0])
         x, y = self._xy((self.cols[:, None] + dc).ravel(), (self.rows[:, None] + dr).ravel())
-        corners = self._to(x, y, crs).reshape(n, 4, 2)
+        return self._to(x, y, crs).reshape(len(self), 4, 2)
+
+    def quads(self, crs: CRSLike | None = None) -> np.ndarray:
+        """Each cell as a polygon through its 4 reprojected corners, in ``crs``."""
+        corners = self.corners(crs)
         return shapely.polygons(np.concatenate([corners, corners[:, :1]], axis=1))
 
 

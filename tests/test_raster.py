@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
+import shapely
 from affine import Affine
 from shapely.geometry import box
 
@@ -167,3 +168,25 @@ def test_infinite_cells_are_an_error(tmp_path: Path) -> None:
                      transform=from_origin(114.0, 22.3, 0.001, 0.001), nodata=None)
     with pytest.raises(LayerError, match="infinite"):
         read_raster(path)
+
+
+def test_quad_rect_overlap_matches_shapely() -> None:
+    from planner.demand.overlap import quad_rect_area
+
+    rng = np.random.default_rng(11)
+    n = 400
+    centre = rng.uniform(0, 100, size=(n, 2))
+    angle = rng.uniform(0, np.pi / 2, size=n)
+    half = rng.uniform(5, 60, size=(n, 1))
+    unit = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], float)
+    rot = np.stack([np.cos(angle), -np.sin(angle), np.sin(angle), np.cos(angle)], 1)
+    quads = centre[:, None, :] + half[:, :, None] * np.einsum(
+        "kj,nij->nki", unit, rot.reshape(n, 2, 2))
+    rects = np.column_stack([rng.uniform(0, 80, n), rng.uniform(0, 80, n)])
+    rects = np.column_stack([rects, rects + rng.uniform(1, 50, size=(n, 2))])
+    got = quad_rect_area(quads, rects)
+    polys = shapely.polygons(np.concatenate([quads, quads[:, :1]], axis=1))
+    want = shapely.area(shapely.intersection(polys, shapely.box(*rects.T)))
+    assert (want > 0).sum() > 100
+    assert (want == 0).sum() > 10
+    assert got == pytest.approx(want, abs=1e-6)
