@@ -22,6 +22,7 @@ __all__ = [
     "candidates_from_grid",
     "candidates_from_intersections",
     "clip_to_area",
+    "grid_lattice",
     "remove_excluded",
 ]
 
@@ -34,6 +35,11 @@ def candidates_from_grid(area: gpd.GeoDataFrame, *, spacing_m: float) -> gpd.Geo
     Lattice points sit at the centres of the ``spacing_m`` cells aligned on
     multiples of ``spacing_m``; ids are ``G{row}_{col}``.
     """
+    return clip_to_area(grid_lattice(area, spacing_m=spacing_m), area)
+
+
+def grid_lattice(area: gpd.GeoDataFrame, *, spacing_m: float) -> gpd.GeoDataFrame:
+    """The lattice of :func:`candidates_from_grid` over the bounds of ``area``, not clipped."""
     if not (np.isfinite(spacing_m) and spacing_m > 0):
         raise OptionError("spacing", f"must be a positive number of metres, got {spacing_m!r}")
     minx, miny, maxx, maxy = area.total_bounds
@@ -43,12 +49,10 @@ def candidates_from_grid(area: gpd.GeoDataFrame, *, spacing_m: float) -> gpd.Geo
     ys = np.arange(y0, maxy, spacing_m)
     gx, gy = np.meshgrid(xs, ys)
     rows, cols = np.meshgrid(np.arange(len(ys)), np.arange(len(xs)), indexing="ij")
-    sites = gpd.GeoDataFrame(
-        {"site_id": [f"G{r}_{c}" for r, c in zip(rows.ravel(), cols.ravel(), strict=True)],
-         "mount_type": "grid"},
-        geometry=gpd.points_from_xy(gx.ravel(), gy.ravel()), crs=area.crs,
-    )
-    return clip_to_area(sites, area)
+    ids = np.char.add(np.char.add("G", rows.ravel().astype(str)),
+                      np.char.add("_", cols.ravel().astype(str)))
+    return gpd.GeoDataFrame({"site_id": ids, "mount_type": "grid"},
+                            geometry=gpd.points_from_xy(gx.ravel(), gy.ravel()), crs=area.crs)
 
 
 def candidates_from_intersections(

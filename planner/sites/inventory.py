@@ -29,7 +29,7 @@ import pandas as pd
 import shapely
 
 from geodata.errors import LayerError, OptionError
-from planner.sites.candidates import candidates_from_grid, clip_to_area
+from planner.sites.candidates import clip_to_area, grid_lattice
 
 __all__ = ["GridFill", "Inventory", "mounts_from_inventories"]
 
@@ -150,26 +150,26 @@ def _one_per_building(sites: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> g
 
 def _fill(grid: GridFill, area: gpd.GeoDataFrame, mounts: np.ndarray) -> gpd.GeoDataFrame:
     grid.check()
-    sites = candidates_from_grid(area, spacing_m=grid.spacing_m)
+    sites = grid_lattice(area, spacing_m=grid.spacing_m)
+    n_lattice = len(sites)
+    # Cheap filters first (few query points against the lattice), the land mask last.
+    if grid.near is not None and grid.near_m is not None:
+        _, close = shapely.STRtree(np.asarray(sites.geometry.array)).query(
+            grid.near, predicate="dwithin", distance=grid.near_m)
+        sites = sites.iloc[np.unique(close)].reset_index(drop=True)
+    if grid.gap_m > 0 and len(mounts) and len(sites):
+        _, near_mount = shapely.STRtree(np.asarray(sites.geometry.array)).query(
+            mounts, predicate="dwithin", distance=grid.gap_m)
+        keep = np.ones(len(sites), dtype=bool)
+        keep[near_mount] = False
+        sites = sites[keep].reset_index(drop=True)
+    sites = clip_to_area(sites, area)
     sites["mount_type"] = grid.mount_type
     if grid.cost is not None:
         sites["cost"] = float(grid.cost)
-    pts = np.asarray(sites.geometry.array)
-    keep = np.ones(len(sites), dtype=bool)
-    if grid.gap_m > 0 and len(mounts):
-        near_mount, _ = shapely.STRtree(mounts).query(pts, predicate="dwithin",
-                                                      distance=grid.gap_m)
-        keep[near_mount] = False
-    if grid.near is not None and grid.near_m is not None:
-        close = np.zeros(len(sites), dtype=bool)
-        if len(grid.near):
-            idx, _ = shapely.STRtree(grid.near).query(pts, predicate="dwithin",
-                                                      distance=grid.near_m)
-            close[idx] = True
-        keep &= close
-    logger.info("candidates: %d of %d grid sites of %g m fill the gaps", int(keep.sum()),
-                len(sites), grid.spacing_m)
-    return sites[keep].reset_index(drop=True)
+    logger.info("candidates: %d of %d lattice sites of %g m fill the gaps", len(sites),
+                n_lattice, grid.spacing_m)
+    return sites
 
 
 def mounts_from_inventories(
