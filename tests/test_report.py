@@ -181,7 +181,11 @@ def test_owner_and_district_tables_match_the_plan(small_plan: Plan, tmp_path: Pa
     markdown = (tmp_path / "report.md").read_text("utf-8")
     weight = small_plan.existing_weight
     share = f"{weight / small_plan.total_weight * 100:.2f} %"
-    assert _md_table(markdown, "Existing cameras by owner")[0] == ["MTR", f"{weight:,.2f}", share]
+    owners = _md_table(markdown, "Existing cameras by owner")
+    assert owners[0] == ["MTR", f"{weight:,.2f}", share]
+    added = small_plan.covered_weight - weight
+    assert owners[2][:2] == ["added by the 5 new sets", f"{added:,.2f}"]
+    assert owners[3][1] == f"{small_plan.covered_weight:,.2f}"
     districts = _md_table(markdown, "Districts")
     assert districts[0][:5] == ["West", "3", "60.00 %", "12,000", "0.250"]
     assert districts[1][0] == ESCAPED_HTML

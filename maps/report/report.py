@@ -199,7 +199,15 @@ def _owner_section(plan: Plan) -> PageSection | None:
             _share(plan.existing_weight, plan.total_weight),
         )
     )
-    notes = ("Owners' cameras may watch the same places, so rows need not add up.",)
+    added = plan.covered_weight - plan.existing_weight
+    rows.append((f"added by the {len(plan.sites):,} new sets", _num(added),
+                 _share(added, plan.total_weight)))
+    rows.append(("existing and new together", _num(plan.covered_weight),
+                 _share(plan.covered_weight, plan.total_weight)))
+    notes = (
+        "Owners' cameras may watch the same places, so rows need not add up.",
+        "The new sets' row counts only the demand that no existing camera covers.",
+    )
     table = Table(("Owner", "Covered weight", "Covered share"), tuple(rows))
     return PageSection("Existing cameras by owner", tables=(table,), notes=notes)
 
