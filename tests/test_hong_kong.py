@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -34,6 +35,18 @@ def test_hong_kong_plans_4000_sets_on_land(shared_data: Path, tmp_path: Path) ->
     assert {"district", "sets", "covered_share", "population", "sets_per_1000"} <= set(rows[0])
     assert sum(int(r["sets"]) for r in rows) == 4000
     assert sum(float(r["population"]) for r in rows) == 7_070_388
+    # A planner's check: no district of more than 250,000 residents is left with < 40 sets.
+    thin = [r["district"] for r in rows if float(r["population"]) > 250_000 and int(r["sets"]) < 40]
+    assert thin == []
+    # Sites come from typed mounts: government registers and the lamppost grid.
+    assert "lamppost grid" in set(sites["mount_type"])
+    assert len(set(sites["mount_type"])) >= 4
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert set(summary["owners"]) == {"Transport Department", "MTR"}
+    assert summary["parameters"]["surface"]["components"] == ["population", "attractors"]
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| Transport Department |" in report
+    assert "added by the 4,000 new sets" in report
 
 
 def test_hong_kong_scenario_validates(shared_data: Path,
@@ -50,5 +63,7 @@ def test_hong_kong_scenario_without_data_names_every_missing_file(tmp_path: Path
 
     problems = "\n".join(check_scenario(load_scenario(tmp_path / "hong-kong.toml")))
     for name in ("hksar_18_district_boundary.json", "geohk_census2001_dcca_land.json",
-                 "mtr_exits.geojson", "hk_census2011_population_by_district.csv"):
+                 "mtr_exits.geojson", "hk_census2011_population_by_district.csv",
+                 "worldpop2020_hk_100m.tif", "td_traffic_cameras_2019.csv",
+                 "Street_Posting_Boxes.geojson"):
         assert name in problems

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -78,3 +80,111 @@ def test_repeated_ids_and_lines_are_errors() -> None:
         mounts_from_inventories([lines])
     with pytest.raises(OptionError, match="spacing"):
         mounts_from_inventories([], area=AREA, fill=GridFill(spacing_m=0.0))
+
+
+# --- in a scenario file: raster population, typed inventories, a fill grid, owned cameras ---
+
+TOML = """
+title = "raster city"
+radius = 80
+sets = 8
+phases = [4, 4]
+districts = "districts.gpkg"
+district_name = "name"
+existing = [
+    {{ layer = "traffic.csv", owner = "Transport Department" }},
+    {{ layer = "exits.gpkg", owner = "MTR" }},
+]
+
+[surface]
+cell = 50
+area = "land.gpkg"
+population = "pop.tif"
+
+[candidates]
+buildings = "buildings.gpkg"
+[[candidates.inventory]]
+layer = "lampposts.gpkg"
+mount_type = "smart lamppost"
+cost = 1.0
+[[candidates.inventory]]
+layer = "buildings.gpkg"
+mount_type = "government building"
+cost = 2.5
+[candidates.fill]
+spacing = 50
+cost = 1.0
+gap = 30
+near = 60
+{extra}
+"""
+
+
+def _raster_city(folder: Path) -> None:
+    import warnings
+
+    import rasterio
+    from affine import Affine
+
+    x0, y0 = 835_000.0, 818_000.0
+    districts = gpd.GeoDataFrame({"name": ["West", "East"]},
+                                 geometry=[box(x0, y0, x0 + 500, y0 + 500),
+                                           box(x0 + 500, y0, x0 + 1000, y0 + 500)], crs=CRS)
+    districts.to_file(folder / "districts.gpkg")
+    gpd.GeoDataFrame(geometry=[box(x0, y0, x0 + 1000, y0 + 400)], crs=CRS).to_file(
+        folder / "land.gpkg")
+    # People only in the west half: 10 rows x 5 cols of 100 m, 50 people each, lon/lat-free.
+    data = np.full((5, 10), -1.0)
+    data[:, :5] = 50.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        with rasterio.open(folder / "pop.tif", "w", driver="GTiff", height=5, width=10, count=1,
+                           dtype="float32", crs=CRS, nodata=-1.0,
+                           transform=Affine(100.0, 0.0, x0, 0.0, -100.0, y0 + 500)) as dst:
+            dst.write(data.astype("float32"), 1)
+    points([(x0 + 120, y0 + 150), (x0 + 900, y0 + 150)]).to_file(folder / "lampposts.gpkg")
+    gpd.GeoDataFrame(geometry=[box(x0 + 300, y0 + 200, x0 + 340, y0 + 240)], crs=CRS).to_file(
+        folder / "buildings.gpkg")
+    lon_lat = gpd.GeoSeries([Point(x0 + 250, y0 + 100)], crs=CRS).to_crs("EPSG:4326")
+    (folder / "traffic.csv").write_text(
+        "\ufeffkey,longitude,latitude\n"
+        f"T1,{lon_lat.x.iloc[0]:.7f},{lon_lat.y.iloc[0]:.7f}\n", encoding="utf-8")
+    points([(x0 + 450, y0 + 300)]).to_file(folder / "exits.gpkg")
+
+
+def test_scenario_with_raster_population_inventories_and_owners(tmp_path: Path) -> None:
+    from planner.scenario.files import check_scenario, load_scenario, run_scenario
+
+    _raster_city(tmp_path)
+    path = tmp_path / "city.toml"
+    path.write_text(TOML.format(extra=""), encoding="utf-8")
+    scenario = load_scenario(path)
+    assert check_scenario(scenario) == []
+    plan = run_scenario(scenario)
+    assert plan.parameters["surface"]["components"] == ["population"]
+    types = plan.parameters["candidates"]["mount_types"]
+    assert types["smart lamppost"] == 2
+    assert types["government building"] == 1
+    assert types["lamppost grid"] > 0
+    assert set(plan.owners) == {"Transport Department", "MTR"}
+    assert all(v > 0 for v in plan.owners.values())
+    # Every set is near people (the west half) and typed; costs ride along.
+    sites = plan.sites.to_crs(CRS)
+    assert (sites.geometry.x < 835_000 + 500 + 60 + 80).all()
+    assert set(sites["mount_type"]) <= {"smart lamppost", "government building", "lamppost grid"}
+    assert set(sites["cost"]) <= {1.0, 2.5}
+
+
+@pytest.mark.parametrize(("extra", "problem"), [
+    ('[[candidates.inventory]]\nmount_type = "x"', "needs the key 'layer'"),
+    ('[[candidates.inventory]]\nlayer = "a.gpkg"\nmount_type = "x"\ncolour = 1',
+     "unknown key 'colour'"),
+])
+def test_inventory_tables_are_checked(tmp_path: Path, extra: str, problem: str) -> None:
+    from geodata import ScenarioError
+    from planner.scenario.files import load_scenario
+
+    path = tmp_path / "city.toml"
+    path.write_text(TOML.format(extra=extra), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=problem):
+        load_scenario(path)

@@ -190,3 +190,22 @@ def test_quad_rect_overlap_matches_shapely() -> None:
     assert (want > 0).sum() > 100
     assert (want == 0).sum() > 10
     assert got == pytest.approx(want, abs=1e-6)
+
+
+def test_raster_as_demand_on_the_command_line(tmp_path: Path) -> None:
+    from maps.cli.main import main
+
+    data = np.zeros((4, 6))
+    data[1, 1], data[2, 4] = 300.0, 100.0
+    pop = write_tif(tmp_path / "pop.tif", data, crs="EPSG:2326",
+                    transform=from_origin(835_000.0, 820_400.0, 100.0, 100.0))
+    sites = gpd.GeoDataFrame({"id": ["A", "B", "C"]},
+                             geometry=gpd.points_from_xy([835_150, 835_450, 835_550],
+                                                         [820_250, 820_150, 820_250]),
+                             crs="EPSG:2326")
+    sites.to_file(tmp_path / "sites.gpkg")
+    out = tmp_path / "plan"
+    assert main(["plan", "--demand", str(pop), "--sites", str(tmp_path / "sites.gpkg"),
+                 "--site-id", "id", "--radius", "60", "--sets", "1", "--out", str(out)]) == 0
+    chosen = gpd.read_file(out / "sites.geojson")
+    assert chosen["site_id"].tolist() == ["A"]  # the 300-people cell, not the 100-people one

@@ -46,13 +46,14 @@ __all__ = [
     "attractor_footfall",
     "build_surface",
     "grid_cells",
+    "raster_cell_points",
     "raster_share",
     "spread_counts",
 ]
 
 logger = logging.getLogger(__name__)
 
-Points = Literal["grid", "streets"]
+Points = Literal["grid", "streets", "raster"]
 
 #: Grid cells per side of the tiles the area is cut into before clipping cells.
 TILE_CELLS = 40
@@ -66,7 +67,9 @@ class SurfaceOptions:
     ----------
     points
         ``"grid"``: cells of ``cell_m`` metres clipped to the area (default);
-        ``"streets"``: points every ``street_spacing_m`` metres along the streets.
+        ``"streets"``: points every ``street_spacing_m`` metres along the streets;
+        ``"raster"``: the centres of the population raster's populated cells
+        (touching the area), so each cell's people stay on their own point.
     cell_m
         Grid cell size, metres (default 100).
     street_spacing_m
@@ -106,8 +109,9 @@ class SurfaceOptions:
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise OptionError(name, f"must be a positive number of metres, got {value!r}")
-        if self.points not in ("grid", "streets"):
-            raise OptionError("points", f"must be 'grid' or 'streets', got {self.points!r}")
+        if self.points not in ("grid", "streets", "raster"):
+            raise OptionError("points", f"must be 'grid', 'streets' or 'raster', "
+                                        f"got {self.points!r}")
         if self.rule not in ("product", "sum"):
             raise OptionError("rule", f"must be 'product' or 'sum', got {self.rule!r}")
         unknown = set(self.footfall_mix) - set(FOOTFALL_COMPONENTS)
@@ -464,7 +468,34 @@ def build_surface(
     return surface
 
 
+def raster_cell_points(cells: RasterCells, area: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One surface point per populated raster cell touching ``area``, at the cell's centre.
+
+    Columns ``cell`` (``"r{row}c{col}"``) and ``area_m2`` (the cell's area); the
+    area's CRS. Cells are kept when they overlap the area at all, so people on a
+    shore cell are not lost.
+    """
+    corners = cells.corners(area.crs)
+    quads = shapely.polygons(np.concatenate([corners, corners[:, :1]], axis=1))
+    parts = shapely.get_parts(np.asarray(area.geometry.array))
+    # The tree holds the small cells and the large land parts query it (each prepared once).
+    _, touching = shapely.STRtree(quads).query(parts, predicate="intersects")
+    keep = np.unique(touching)
+    xy = cells.centres(area.crs)[keep]
+    names = np.char.add(np.char.add("r", cells.rows[keep].astype(str)),
+                        np.char.add("c", cells.cols[keep].astype(str)))
+    logger.info("surface: %d of %d populated raster cells touch the area", len(keep), len(cells))
+    return gpd.GeoDataFrame({"cell": names, "area_m2": shapely.area(quads[keep])},
+                            geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=area.crs)
+
+
 def _surface_points(layers: SurfaceLayers, options: SurfaceOptions) -> gpd.GeoDataFrame:
+    if options.points == "raster":
+        cells = layers.population_raster or layers.counts_raster
+        if cells is None or layers.area is None:
+            raise OptionError("points", "'raster' needs a population (or counts) raster and "
+                                        "a study area (land mask or districts)")
+        return raster_cell_points(cells, layers.area)
     if options.points == "streets":
         from planner.demand.streets import points_along_streets, street_segments
 

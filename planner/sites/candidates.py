@@ -38,21 +38,51 @@ def candidates_from_grid(area: gpd.GeoDataFrame, *, spacing_m: float) -> gpd.Geo
     return clip_to_area(grid_lattice(area, spacing_m=spacing_m), area)
 
 
-def grid_lattice(area: gpd.GeoDataFrame, *, spacing_m: float) -> gpd.GeoDataFrame:
-    """The lattice of :func:`candidates_from_grid` over the bounds of ``area``, not clipped."""
+def grid_lattice(
+    area: gpd.GeoDataFrame,
+    *,
+    spacing_m: float,
+    near: np.ndarray | None = None,
+    near_m: float = 0.0,
+) -> gpd.GeoDataFrame:
+    """The lattice of :func:`candidates_from_grid` over the bounds of ``area``, not clipped.
+
+    With ``near`` (an ``(n, 2)`` array of coordinates), only the lattice sites within
+    ``near_m`` metres of one of them, found by arithmetic on the lattice (no tree).
+    """
     if not (np.isfinite(spacing_m) and spacing_m > 0):
         raise OptionError("spacing", f"must be a positive number of metres, got {spacing_m!r}")
     minx, miny, maxx, maxy = area.total_bounds
     x0 = np.floor(minx / spacing_m) * spacing_m + spacing_m / 2
     y0 = np.floor(miny / spacing_m) * spacing_m + spacing_m / 2
-    xs = np.arange(x0, maxx, spacing_m)
-    ys = np.arange(y0, maxy, spacing_m)
-    gx, gy = np.meshgrid(xs, ys)
-    rows, cols = np.meshgrid(np.arange(len(ys)), np.arange(len(xs)), indexing="ij")
-    ids = np.char.add(np.char.add("G", rows.ravel().astype(str)),
-                      np.char.add("_", cols.ravel().astype(str)))
+    n_cols = len(np.arange(x0, maxx, spacing_m))
+    n_rows = len(np.arange(y0, maxy, spacing_m))
+    if near is None:
+        flat = np.arange(n_rows * n_cols)
+    else:
+        flat = _lattice_near(near, x0, y0, spacing_m, near_m, n_rows, n_cols)
+    rows, cols = np.divmod(flat, n_cols)
+    ids = np.char.add(np.char.add("G", rows.astype(str)), np.char.add("_", cols.astype(str)))
     return gpd.GeoDataFrame({"site_id": ids, "mount_type": "grid"},
-                            geometry=gpd.points_from_xy(gx.ravel(), gy.ravel()), crs=area.crs)
+                            geometry=gpd.points_from_xy(x0 + cols * spacing_m,
+                                                        y0 + rows * spacing_m), crs=area.crs)
+
+
+def _lattice_near(xy: np.ndarray, x0: float, y0: float, spacing: float, near_m: float,
+                  n_rows: int, n_cols: int) -> np.ndarray:
+    """Row-major indices of the lattice nodes within ``near_m`` of any of the points ``xy``."""
+    reach = int(np.ceil(near_m / spacing)) + 1
+    offsets = np.arange(-reach, reach + 1)
+    dr, dc = (a.ravel() for a in np.meshgrid(offsets, offsets, indexing="ij"))
+    base_r = np.rint((xy[:, 1] - y0) / spacing).astype(np.int64)
+    base_c = np.rint((xy[:, 0] - x0) / spacing).astype(np.int64)
+    found = []
+    for r_off, c_off in zip(dr, dc, strict=True):
+        r, c = base_r + r_off, base_c + c_off
+        ok = (r >= 0) & (r < n_rows) & (c >= 0) & (c < n_cols)
+        ok &= np.hypot(x0 + c * spacing - xy[:, 0], y0 + r * spacing - xy[:, 1]) <= near_m
+        found.append(r[ok] * n_cols + c[ok])
+    return np.unique(np.concatenate(found))
 
 
 def candidates_from_intersections(
@@ -105,8 +135,9 @@ def candidates_from_intersections(
 def clip_to_area(sites: gpd.GeoDataFrame, area: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Keep only the sites inside (or on the edge of) the ``area`` polygons."""
     parts = shapely.get_parts(np.asarray(area.geometry.array))
-    tree = shapely.STRtree(parts)
-    inside, _ = tree.query(np.asarray(sites.geometry.array), predicate="intersects")
+    # The tree holds the sites and the large area parts query it (each prepared once).
+    _, inside = shapely.STRtree(np.asarray(sites.geometry.array)).query(
+        parts, predicate="intersects")
     keep = np.zeros(len(sites), dtype=bool)
     keep[inside] = True
     logger.info("candidates: %d of %d inside the area", int(keep.sum()), len(sites))

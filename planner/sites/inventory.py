@@ -150,13 +150,13 @@ def _one_per_building(sites: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> g
 
 def _fill(grid: GridFill, area: gpd.GeoDataFrame, mounts: np.ndarray) -> gpd.GeoDataFrame:
     grid.check()
-    sites = grid_lattice(area, spacing_m=grid.spacing_m)
-    n_lattice = len(sites)
-    # Cheap filters first (few query points against the lattice), the land mask last.
+    # Cheap filters first (lattice arithmetic near people, a tree of mounts), land mask last.
+    near = None
     if grid.near is not None and grid.near_m is not None:
-        _, close = shapely.STRtree(np.asarray(sites.geometry.array)).query(
-            grid.near, predicate="dwithin", distance=grid.near_m)
-        sites = sites.iloc[np.unique(close)].reset_index(drop=True)
+        near = shapely.get_coordinates(grid.near)
+    sites = grid_lattice(area, spacing_m=grid.spacing_m, near=near,
+                         near_m=grid.near_m or 0.0)
+    n_lattice = len(sites)
     if grid.gap_m > 0 and len(mounts) and len(sites):
         _, near_mount = shapely.STRtree(np.asarray(sites.geometry.array)).query(
             mounts, predicate="dwithin", distance=grid.gap_m)
@@ -167,8 +167,8 @@ def _fill(grid: GridFill, area: gpd.GeoDataFrame, mounts: np.ndarray) -> gpd.Geo
     sites["mount_type"] = grid.mount_type
     if grid.cost is not None:
         sites["cost"] = float(grid.cost)
-    logger.info("candidates: %d of %d lattice sites of %g m fill the gaps", len(sites),
-                n_lattice, grid.spacing_m)
+    logger.info("candidates: %d of %d lattice sites of %g m (near people) fill the gaps",
+                len(sites), n_lattice, grid.spacing_m)
     return sites
 
 
