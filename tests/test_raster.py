@@ -209,3 +209,18 @@ def test_raster_as_demand_on_the_command_line(tmp_path: Path) -> None:
                  "--site-id", "id", "--radius", "60", "--sets", "1", "--out", str(out)]) == 0
     chosen = gpd.read_file(out / "sites.geojson")
     assert chosen["site_id"].tolist() == ["A"]  # the 300-people cell, not the 100-people one
+
+
+def test_raster_cells_as_surface_points_keep_their_own_people(tmp_path: Path) -> None:
+    data = np.array([[10.0, 20.0, 30.0], [40.0, NODATA, 60.0]])
+    path = write_tif(tmp_path / "cells.tif", data, crs="EPSG:2326",
+                     transform=from_origin(835_000.0, 820_200.0, 100.0, 100.0))
+    # The area covers the first two columns only: the third column's people (90) go to the
+    # nearest kept point, so the total is kept.
+    area = gpd.GeoDataFrame(geometry=[box(835_000, 820_000, 835_190, 820_200)], crs="EPSG:2326")
+    layers = SurfaceLayers(area=area, population_raster=read_raster(path))
+    surface = build_surface(layers, options=SurfaceOptions(points="raster"))
+    assert surface["cell"].tolist() == ["r0c0", "r0c1", "r1c0"]
+    assert "_raster_cell" not in surface.columns
+    raw = surface["footfall_population"] * (20 + 30 + 60)  # normalised by the largest
+    assert raw.tolist() == pytest.approx([10.0, 20.0 + 30.0 + 60.0, 40.0])

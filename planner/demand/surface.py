@@ -55,6 +55,9 @@ logger = logging.getLogger(__name__)
 
 Points = Literal["grid", "streets", "raster"]
 
+#: Internal column of a surface of raster cells: each point's cell (dropped from the result).
+RASTER_INDEX = "_raster_cell"
+
 #: Grid cells per side of the tiles the area is cut into before clipping cells.
 TILE_CELLS = 40
 
@@ -416,7 +419,9 @@ def build_surface(
     surface = _surface_points(layers, options)
     anchors = _anchor(surface)
     components: dict[str, np.ndarray] = {}
-    if layers.population_raster is not None:
+    if layers.population_raster is not None and RASTER_INDEX in surface.columns:
+        components["population"] = _own_cells(surface, layers.population_raster)
+    elif layers.population_raster is not None:
         components["population"] = raster_share(surface, layers.population_raster)
     elif layers.population is not None:
         components["population"] = areal_share(surface, layers.population, "population")
@@ -463,6 +468,7 @@ def build_surface(
     # Demand is a set of points: each clipped cell stands at a point on its surface
     # (always inside the area, even for a cell cut by the shore).
     surface = surface.set_geometry(gpd.GeoSeries(anchors, index=surface.index, crs=surface.crs))
+    surface = surface.drop(columns=[RASTER_INDEX], errors="ignore")
     logger.info("surface: %d points, total weight %.1f (%s)", len(surface),
                 surface["weight"].sum(), ", ".join(components) or "uniform footfall")
     return surface
@@ -485,13 +491,31 @@ def raster_cell_points(cells: RasterCells, area: gpd.GeoDataFrame) -> gpd.GeoDat
     names = np.char.add(np.char.add("r", cells.rows[keep].astype(str)),
                         np.char.add("c", cells.cols[keep].astype(str)))
     logger.info("surface: %d of %d populated raster cells touch the area", len(keep), len(cells))
-    return gpd.GeoDataFrame({"cell": names, "area_m2": shapely.area(quads[keep])},
+    return gpd.GeoDataFrame({"cell": names, "area_m2": shapely.area(quads[keep]),
+                             RASTER_INDEX: keep},
                             geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=area.crs)
+
+
+def _own_cells(surface: gpd.GeoDataFrame, cells: RasterCells) -> np.ndarray:
+    """Each raster cell's amount on its own point; cells without one go to the nearest point."""
+    index = surface[RASTER_INDEX].to_numpy()
+    out = cells.amounts[index].astype(np.float64)
+    lost = np.ones(len(cells), dtype=bool)
+    lost[index] = False
+    if lost.any():
+        tree = shapely.STRtree(np.asarray(surface.geometry.array))
+        centres = shapely.points(cells.centres(surface.crs)[lost])
+        i, nearest = tree.query_nearest(centres, all_matches=False)
+        out += np.bincount(nearest, weights=cells.amounts[lost][i], minlength=len(out))
+        logger.info("raster: %d cells (%.0f in all) off the area went to the nearest point",
+                    int(lost.sum()), cells.amounts[lost].sum())
+    return out
 
 
 def _surface_points(layers: SurfaceLayers, options: SurfaceOptions) -> gpd.GeoDataFrame:
     if options.points == "raster":
-        cells = layers.population_raster or layers.counts_raster
+        cells = (layers.population_raster if layers.population_raster is not None
+                 else layers.counts_raster)
         if cells is None or layers.area is None:
             raise OptionError("points", "'raster' needs a population (or counts) raster and "
                                         "a study area (land mask or districts)")
