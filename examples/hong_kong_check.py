@@ -32,6 +32,7 @@ def _by_district(points: gpd.GeoDataFrame, column: str, districts: gpd.GeoDataFr
 
 
 def district_table(plan: Path, data: Path) -> pd.DataFrame:
+    """Census 2011 / 2021, WorldPop and the plan's sets per district."""
     districts = read_layer(data / "hksar_18_district_boundary.json")[["District", "geometry"]]
     districts = districts.dissolve(by="District", as_index=False)
     census11 = pd.read_csv(data / "hk_census2011_population_by_district.csv")
@@ -69,6 +70,7 @@ def _markdown(table: pd.DataFrame) -> str:
 
 
 def main() -> None:
+    """Print the district table, the sets off land and the sets per mount type."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("plan", type=Path, help="a plan folder written by camplan plan")
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data/hong-kong"))

@@ -272,13 +272,16 @@ def load_existing(
     path: PathLike,
     *,
     owner: str | None = None,
+    name: str | None = None,
     crs: Any | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Existing camera sets (points) with an ``owner`` column.
 
-    ``owner`` names the column telling whose each camera is; it must exist. Without
-    it the layer's own ``owner`` column is used when it has one, else the file's name.
+    ``name`` is the owner of every camera of the layer ("Transport Department").
+    Without it, ``owner`` names the column telling whose each camera is; it must
+    exist. Without either, the layer's own ``owner`` column is used when it has
+    one, else the file's name.
     """
     gdf, source = _read(path, "existing", crs)
     column = owner if owner is not None else ("owner" if "owner" in gdf.columns else None)
@@ -290,7 +293,10 @@ def load_existing(
         )
     result = _validated(gdf, source, extra, geometry="point",
                         required=[owner] if owner is not None else (), labels=labels)
-    result["owner"] = Path(path).stem if column is None else result[column].astype(str)
+    if name is not None:
+        result["owner"] = name
+    else:
+        result["owner"] = Path(path).stem if column is None else result[column].astype(str)
     return result
 
 

@@ -69,6 +69,7 @@ class RasterCells:
     source: str
 
     def __len__(self) -> int:
+        """The number of populated cells."""
         return len(self.amounts)
 
     @property

@@ -33,7 +33,7 @@ __all__ = [
 
 Kind = Literal[
     "number", "count", "text", "flag", "path", "paths", "counts", "ids", "bands", "choice",
-    "weights", "table", "crs",
+    "weights", "table", "crs", "layers", "texts", "tables",
 ]
 
 #: What a value of each kind must be, in messages.
@@ -50,6 +50,9 @@ _EXPECTED: dict[str, str] = {
     "choice": "one of the listed words",
     "weights": "a table of names = numbers",
     "table": "a table of keys",
+    "layers": "a path, or a list of paths or of tables { layer = path, owner = name }",
+    "texts": "a list of strings",
+    "tables": "a list of tables ([[table]] blocks)",
     "crs": "a CRS such as 'EPSG:2326'",
 }
 
@@ -101,6 +104,8 @@ class Option:
     choices: tuple[str, ...] = ()
     flag: str | None = ""
     column_of: str | None = None
+    fields: tuple[Option, ...] = ()
+    required: bool = False
 
     @property
     def table(self) -> str | None:
@@ -175,8 +180,12 @@ OPTIONS: tuple[Option, ...] = (
     _opt("sites", "path", "Candidate mounting sites (points); their ids appear unchanged in the "
          "output."),
     _opt("site_id", "text", "Column of unique site ids.", column_of="sites"),
-    _opt("existing", "paths", "Existing camera sets (repeatable); what they cover counts first, "
-         "reported per owner."),
+    _opt("existing", "layers", "Existing camera sets (repeatable); what they cover counts first, "
+         "reported per owner. In a scenario file a layer may name its owner: "
+         "{ layer = path, owner = name }."),
+    _opt("existing_owners", "texts", "Owner of each existing layer, in order (set by "
+         "existing = [{ layer, owner }]; default: the owner column, else the file's name).",
+         flag=None),
     _opt("owner_column", "text", "Column naming the owner of existing cameras (default: the "
          "file's name when the layer has no such column).", default="owner",
          column_of="existing"),
@@ -222,15 +231,20 @@ OPTIONS: tuple[Option, ...] = (
     _opt("local_search", "flag", "Improve each phase by swapping sites (false: plain greedy).",
          default=True, flag="--local-search/--no-local-search"),
     # -- [surface]
-    _opt("surface.points", "choice", "Demand points: a grid of cells clipped to the area, or "
-         "points along the streets.", default="grid", choices=("grid", "streets"), flag=None),
+    _opt("surface.points", "choice", "Demand points: a grid of cells clipped to the area, "
+         "points along the streets, or the populated cells (touching the area) of the "
+         "population raster, each with its own people.", default="grid",
+         choices=("grid", "streets", "raster"), flag=None),
     _opt("surface.cell", "number", "Grid cell size.", default=100.0, flag=None, **_POSITIVE_M),
     _opt("surface.street_spacing", "number", "Spacing of demand points along streets.",
          default=25.0, flag=None, **_POSITIVE_M),
     _opt("surface.area", "path", "Land or study-area polygons (default: the districts).",
          flag=None),
     _opt("surface.population", "path", "Population or working population per polygon, spread "
-         "by areal weighting: a layer, or 'districts' for the district table.", flag=None),
+         "by areal weighting: a layer, or 'districts' for the district table; or a raster "
+         "(.tif, any format GDAL reads, any CRS; nodata, NaN and negative cells skipped) whose "
+         "cells give their people to the demand cells they overlap, by overlap area, or to the "
+         "nearest point when they overlap none (the total is kept).", flag=None),
     _opt("surface.population_column", "text", "Population column of that layer (default: the "
          "scenario's population).", flag=None, column_of="population"),
     _opt("surface.attractors", "path", "Attractor points such as metro exits.", flag=None),
@@ -238,7 +252,8 @@ OPTIONS: tuple[Option, ...] = (
          flag=None, column_of="attractors"),
     _opt("surface.attractor_decay", "number", "Exponential distance decay of attractors.",
          default=250.0, flag=None, **_POSITIVE_M),
-    _opt("surface.counts", "path", "Pedestrian counts at points.", flag=None),
+    _opt("surface.counts", "path", "Pedestrian counts at points, or a raster of counts (moved "
+         "onto the demand by area, like a population raster).", flag=None),
     _opt("surface.count_column", "text", "Count column of the counts layer.", default="count",
          flag=None, column_of="counts"),
     _opt("surface.footfall_bandwidth", "number", "Kernel smoothing the counts.", default=100.0,
@@ -270,14 +285,42 @@ OPTIONS: tuple[Option, ...] = (
          low=0.0, high=1.0, flag=None),
     # -- [candidates]
     _opt("candidates.from", "choice", "inventory (the sites layer), grid (every spacing metres "
-         "over the land) or intersections (street intersections).",
-         choices=("inventory", "grid", "intersections"), flag=None),
+         "over the land), intersections (street intersections) or inventories (the typed "
+         "registers of [[candidates.inventory]] and the [candidates.fill] grid; the default "
+         "when they are given).",
+         choices=("inventory", "grid", "intersections", "inventories"), flag=None),
     _opt("candidates.spacing", "number", "Grid spacing.", default=100.0, flag=None,
          **_POSITIVE_M),
     _opt("candidates.tolerance", "number", "Intersections within this distance merge into one.",
          default=10.0, low=0.0, flag=None, **_M),
     _opt("candidates.min_degree", "count", "Fewest street segments meeting at an intersection.",
          default=3, low=1, flag=None),
+    _opt("candidates.inventory", "tables", "Typed mount registers, one [[candidates.inventory]] "
+         "block each: several at once, every site keeps its mount_type.", flag=None,
+         fields=(
+             _opt("layer", "path", "Points, or polygons such as buildings (one mount each).",
+                  required=True),
+             _opt("mount_type", "text", "What the mounts are: smart lamppost, police station, "
+                  "...", required=True),
+             _opt("cost", "number", "Cost of one mount of this type (then every register and "
+                  "the fill need one).", low=0.0, low_open=True),
+             _opt("id_column", "text", "Column of ids; site ids are mount_type:id (default: "
+                  "the row number)."),
+         )),
+    _opt("candidates.buildings", "path", "Building polygons: the register points on or inside "
+         "one building give one mount (the first register wins).", flag=None),
+    _opt("candidates.fill", "table", "A grid of sites where the registers leave gaps "
+         "([candidates.fill]).", flag=None,
+         fields=(
+             _opt("spacing", "number", "Grid spacing.", required=True, **_POSITIVE_M),
+             _opt("mount_type", "text", "The grid sites' mount type.",
+                  default="lamppost grid"),
+             _opt("cost", "number", "Cost of one grid site.", low=0.0, low_open=True),
+             _opt("gap", "number", "No grid site within this distance of a register mount.",
+                  default=0.0, low=0.0, **_M),
+             _opt("near", "number", "Only grid sites within this distance of a populated demand "
+                  "point (default: everywhere).", **_POSITIVE_M),
+         )),
 )
 
 _BY_KEY: dict[str, Option] = {o.key: o for o in OPTIONS}
@@ -323,10 +366,8 @@ def parse(option: Option, value: Any) -> tuple[Any, str | None]:
         return (value, option.check(value)) if isinstance(value, str) else bad
     if kind == "flag":
         return (value, None) if isinstance(value, bool) else bad
-    if kind == "paths":
-        items = [value] if isinstance(value, str) else value
-        ok = isinstance(items, list) and all(isinstance(v, str) for v in items)
-        return (tuple(items), None) if ok else bad
+    if kind in ("paths", "layers", "texts", "tables") or option.fields:
+        return _parse_nested(option, value)
     if kind == "counts":
         ok = isinstance(value, list) and all(_is_int(v) for v in value)
         return (tuple(value), option.check(value)) if ok else bad
@@ -344,6 +385,59 @@ def parse(option: Option, value: Any) -> tuple[Any, str | None]:
         weights = {str(k): float(v) for k, v in value.items()}
         return weights, option.check(weights)
     return (dict(value), None) if isinstance(value, Mapping) else bad
+
+
+def _parse_nested(option: Option, value: Any) -> tuple[Any, str | None]:
+    """Lists of paths, layers or strings, and tables whose keys are the option's ``fields``."""
+    if option.fields:
+        return _parse_tables(option, value)
+    bad = (None, f"must be {option.expected()}, got {value!r}")
+    if option.kind == "paths":
+        items = [value] if isinstance(value, str) else value
+        ok = isinstance(items, list) and all(isinstance(v, str) for v in items)
+        return (tuple(items), None) if ok else bad
+    if option.kind == "layers":
+        items = [value] if isinstance(value, str) else value
+        ok = isinstance(items, list) and all(_is_layer_entry(v) for v in items)
+        return (tuple(items), None) if ok else bad
+    ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return (tuple(value), None) if ok else bad
+
+
+def _is_layer_entry(value: Any) -> bool:
+    if isinstance(value, str):
+        return True
+    return (isinstance(value, Mapping) and set(value) <= {"layer", "owner"}
+            and isinstance(value.get("layer"), str) and isinstance(value.get("owner", ""), str))
+
+
+def _parse_tables(option: Option, value: Any) -> tuple[Any, str | None]:
+    """A table (or list of tables) whose keys are the option's ``fields``, each parsed."""
+    many = option.kind == "tables"
+    entries = value if many else [value]
+    if not (isinstance(entries, list) and all(isinstance(e, Mapping) for e in entries)):
+        return None, f"must be {option.expected()}, got {value!r}"
+    by_name = {f.key: f for f in option.fields}
+    parsed, problems = [], []
+    for i, entry in enumerate(entries):
+        where = f"[{option.key}] #{i + 1}" if many else f"[{option.key}]"
+        out: dict[str, Any] = {}
+        for key, raw in entry.items():
+            field = by_name.get(key)
+            if field is None:
+                hint = difflib.get_close_matches(key, list(by_name), n=1)
+                problems.append(f"{where}: unknown key {key!r}"
+                                + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+                continue
+            out[key], problem = parse(field, raw)
+            if problem is not None:
+                problems.append(f"{where}: key {key!r} {problem}")
+        problems += [f"{where} needs the key {f.key!r}" for f in option.fields
+                     if f.required and f.key not in entry]
+        parsed.append(out)
+    if problems:
+        return None, "; ".join(problems)
+    return (tuple(parsed) if many else parsed[0]), None
 
 
 def column_options(role: str) -> list[Option]:

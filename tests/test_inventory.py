@@ -153,7 +153,7 @@ def _raster_city(folder: Path) -> None:
 
 
 def test_scenario_with_raster_population_inventories_and_owners(tmp_path: Path) -> None:
-    from planner.scenario.files import check_scenario, load_scenario, run_scenario
+    from planner.scenario import check_scenario, load_scenario, run_scenario
 
     _raster_city(tmp_path)
     path = tmp_path / "city.toml"
@@ -182,7 +182,7 @@ def test_scenario_with_raster_population_inventories_and_owners(tmp_path: Path) 
 ])
 def test_inventory_tables_are_checked(tmp_path: Path, extra: str, problem: str) -> None:
     from geodata import ScenarioError
-    from planner.scenario.files import load_scenario
+    from planner.scenario import load_scenario
 
     path = tmp_path / "city.toml"
     path.write_text(TOML.format(extra=extra), encoding="utf-8")

@@ -75,7 +75,7 @@ def _click_option(option: Option) -> Callable[[F], F]:
         return click.option(flag, option.key, type=int, **common)
     if kind == "path":
         return click.option(flag, option.key, type=click.Path(path_type=Path), **common)
-    if kind == "paths":
+    if kind in ("paths", "layers"):
         return click.option(flag, option.key, type=click.Path(path_type=Path), multiple=True,
                             help=_help(option))
     if kind == "choice":

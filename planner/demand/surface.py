@@ -394,6 +394,17 @@ def _betweenness(points: np.ndarray, streets: gpd.GeoDataFrame) -> np.ndarray:
     return out
 
 
+def _population(surface: gpd.GeoDataFrame, layers: SurfaceLayers) -> np.ndarray | None:
+    """People per surface point: from raster cells (their own points, or by area) or polygons."""
+    if layers.population_raster is not None and RASTER_INDEX in surface.columns:
+        return _own_cells(surface, layers.population_raster)
+    if layers.population_raster is not None:
+        return raster_share(surface, layers.population_raster)
+    if layers.population is not None:
+        return areal_share(surface, layers.population, "population")
+    return None
+
+
 def build_surface(
     layers: SurfaceLayers, *, options: SurfaceOptions | None = None
 ) -> gpd.GeoDataFrame:
@@ -419,12 +430,9 @@ def build_surface(
     surface = _surface_points(layers, options)
     anchors = _anchor(surface)
     components: dict[str, np.ndarray] = {}
-    if layers.population_raster is not None and RASTER_INDEX in surface.columns:
-        components["population"] = _own_cells(surface, layers.population_raster)
-    elif layers.population_raster is not None:
-        components["population"] = raster_share(surface, layers.population_raster)
-    elif layers.population is not None:
-        components["population"] = areal_share(surface, layers.population, "population")
+    population = _population(surface, layers)
+    if population is not None:
+        components["population"] = population
     if layers.attractors is not None:
         components["attractors"] = attractor_footfall(
             anchors, np.asarray(layers.attractors.geometry.array),

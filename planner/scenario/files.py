@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 
 def _empty(option: Option) -> Any:
-    if option.default is None and option.kind in ("paths", "counts", "ids", "bands"):
+    if option.default is None and option.kind in ("paths", "counts", "ids", "bands", "layers",
+                                                  "texts", "tables"):
         return ()
     return option.default
 
@@ -128,6 +129,31 @@ def _resolve(path: str | Path, base: Path) -> Path:
     return p if p.is_absolute() else base / p
 
 
+def _resolve_paths(values: dict[str, Any], base: Path) -> None:
+    """Every layer path of ``values`` (top level, lists, tables' fields) resolved against ``base``.
+
+    ``existing = [{ layer = ..., owner = ... }]`` becomes the paths of ``existing`` and,
+    when any owner is named, ``existing_owners`` ("" for a layer without one).
+    """
+    for key, value in list(values.items()):
+        option = lookup(key)
+        if option.kind == "path" and not (key == "surface.population" and value == "districts"):
+            values[key] = _resolve(value, base)
+        elif option.kind == "paths":
+            values[key] = tuple(_resolve(p, base) for p in value)
+        elif option.kind == "layers":
+            entries = [e if isinstance(e, Mapping) else {"layer": e} for e in value]
+            values[key] = tuple(_resolve(e["layer"], base) for e in entries)
+            if any("owner" in e for e in entries):
+                values["existing_owners"] = tuple(str(e.get("owner", "")) for e in entries)
+        elif option.fields:
+            paths = {f.key for f in option.fields if f.kind == "path"}
+            entries = value if option.kind == "tables" else (value,)
+            resolved = tuple({k: _resolve(v, base) if k in paths else v for k, v in e.items()}
+                             for e in entries)
+            values[key] = resolved if option.kind == "tables" else resolved[0]
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ScenarioError(f"{path}: no such scenario file")
@@ -221,12 +247,7 @@ def load_scenario(
     cli_values, cli_labels, cli_found = _overrides(overrides or {})
     values.update(cli_values)
     labels.update(cli_labels)
-    for key, value in list(values.items()):
-        kind = lookup(key).kind
-        if kind == "path" and not (key == "surface.population" and value == "districts"):
-            values[key] = _resolve(value, base)
-        elif kind == "paths":
-            values[key] = tuple(_resolve(p, base) for p in value)
+    _resolve_paths(values, base)
     scenario = Scenario(values=values, labels=labels, source=source, base=base)
     found = [f"{path}: {p}" for p in found] + cli_found + check_rules(scenario)
     if found and problems is None:

@@ -32,6 +32,7 @@ from geodata.layers import (
     load_population,
     load_streets,
 )
+from geodata.raster import RasterCells, is_raster, read_raster
 from geodata.tables import join_key, read_table
 from planner.coverage.models import CoverageModel, DiscModel
 from planner.demand.surface import SurfaceLayers, SurfaceOptions, build_surface
@@ -40,6 +41,7 @@ from planner.sites.candidates import (
     candidates_from_intersections,
     clip_to_area,
 )
+from planner.sites.inventory import GridFill, Inventory, mounts_from_inventories
 
 __all__ = ["BuiltInputs", "build_inputs", "join_population", "read_extra_layers"]
 
@@ -74,7 +76,9 @@ def _surface_loaders(scenario: Any, s: Mapping[str, Path | None]) -> dict[str, C
     loaders: dict[str, Callable[[], Any]] = {}
     if s["area"] is not None:
         loaders["area"] = lambda: _load_area(s["area"], crs)
-    if s["population"] is not None:
+    if s["population"] is not None and is_raster(s["population"]):
+        loaders["population"] = lambda: read_raster(s["population"], role="population", crs=crs)
+    elif s["population"] is not None:
         column = get("surface.population_column") or scenario.population or "population"
         loaders["population"] = lambda: load_population(
             s["population"], column=column, crs=crs,
@@ -83,7 +87,9 @@ def _surface_loaders(scenario: Any, s: Mapping[str, Path | None]) -> dict[str, C
         loaders["attractors"] = lambda: load_attractors(
             s["attractors"], weight=get("surface.attractor_weight"), crs=crs,
             labels=_labels(scenario, "surface.attractor_weight"))
-    if s["counts"] is not None:
+    if s["counts"] is not None and is_raster(s["counts"]):
+        loaders["counts"] = lambda: read_raster(s["counts"], role="footfall counts", crs=crs)
+    elif s["counts"] is not None:
         loaders["counts"] = lambda: load_footfall(
             s["counts"], count=get("surface.count_column"), crs=crs,
             labels=_labels(scenario, "surface.count_column"))
@@ -107,6 +113,9 @@ def read_extra_layers(scenario: Any) -> tuple[dict[str, Any], list[str]]:
     s = {k: scenario.get(f"surface.{k}") for k in PATH_KEYS}
     s = {k: None if v == "districts" else v for k, v in s.items()}
     loaders = _surface_loaders(scenario, s)
+    mounts = _mount_paths(scenario)
+    for role, path in mounts.items():
+        loaders[role] = _mount_loader(role, path, crs)
     if scenario.streets is not None:
         loaders["streets"] = lambda: load_streets(scenario.streets, crs=crs)
     if scenario.buildings is not None:
@@ -116,13 +125,36 @@ def read_extra_layers(scenario: Any) -> tuple[dict[str, Any], list[str]]:
             scenario.district_population, key=scenario.district_population_key,
             columns=[scenario.population or "population"], role="district population")
     layers, found = collect(loaders)
-    paths = {**{k: v for k, v in s.items() if v is not None}, "streets": scenario.streets,
+    paths = {**{k: v for k, v in s.items() if v is not None}, **mounts,
+             "streets": scenario.streets,
              "buildings": scenario.buildings, "district_population": scenario.district_population}
     for role in list(layers):
         path = paths.get(role)
         if path is not None and Path(path).is_file():
             layers[f"{role}:fingerprint"] = fingerprint(path)
     return layers, found
+
+
+def _mount_paths(scenario: Any) -> dict[str, Path]:
+    """The layer of each ``[[candidates.inventory]]`` (roles ``inventory1``, ...) and buildings."""
+    paths = {f"inventory{i + 1}": Path(entry["layer"])
+             for i, entry in enumerate(scenario.get("candidates.inventory"))}
+    if scenario.get("candidates.buildings") is not None:
+        paths["mount_buildings"] = Path(scenario.get("candidates.buildings"))
+    return paths
+
+
+def _mount_loader(role: str, path: Path, crs: str | None) -> Callable[[], gpd.GeoDataFrame]:
+    if role == "mount_buildings":
+        return lambda: load_buildings(path, crs=crs)
+
+    def load() -> gpd.GeoDataFrame:
+        from geodata import read_layer, validate_layer
+
+        return validate_layer(read_layer(path, role="mounts", crs=crs),
+                              source=f"mounts layer {path}", geometry="point-or-polygon")
+
+    return load
 
 
 def _load_area(path: Path, crs: str | None) -> gpd.GeoDataFrame:
@@ -206,8 +238,12 @@ def build_inputs(
         demand, described = _surface(scenario, layers, districts, area, streets, metric)
         parameters["surface"] = described
     if sites is None:
-        sites, described = _candidates(scenario, area if area is not None else districts,
-                                       streets)
+        region = area if area is not None else districts
+        if scenario.get("candidates.inventory") or scenario.given("candidates.fill"):
+            sites, described = _inventories(scenario, layers, region,
+                                            metric("demand", demand), metric)
+        else:
+            sites, described = _candidates(scenario, region, streets)
         parameters["candidates"] = described
     elif area is not None:
         sites = clip_to_area(to_metric(sites, source="sites", crs=crs), area)
@@ -219,6 +255,8 @@ def build_inputs(
 
 def _population(scenario: Any, layers: Mapping[str, Any], districts: Any, metric: Any) -> Any:
     column = scenario.get("surface.population_column") or scenario.population
+    if isinstance(layers.get("population"), RasterCells):
+        return None
     if scenario.get("surface.population") == "districts":
         return districts[[column, "geometry"]].rename(columns={column: "population"})
     if "population" in layers:
@@ -266,13 +304,16 @@ def _surface(
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     if not scenario.surface:
         raise ScenarioError("give a demand layer (key demand) or a [surface] table to build one")
-    counts = metric("counts", layers.get("counts"))
+    rasters = {k: layers.get(k) for k in ("population", "counts")
+               if isinstance(layers.get(k), RasterCells)}
+    counts = None if "counts" in rasters else metric("counts", layers.get("counts"))
     if counts is not None:
         counts = counts.rename(columns={scenario.get("surface.count_column"): "count"})
     options = surface_options(scenario)
     surface_layers = SurfaceLayers(
         area=area if area is not None else districts,
         population=_population(scenario, layers, districts, metric),
+        population_raster=rasters.get("population"), counts_raster=rasters.get("counts"),
         attractors=metric("attractors", layers.get("attractors")), counts=counts,
         streets=streets, betweenness=bool(scenario.get("surface.betweenness")),
         crime=metric("crime", layers.get("crime")),
@@ -302,3 +343,46 @@ def _candidates(
     if area is not None:
         sites = clip_to_area(sites, area)
     return sites, {"from": "intersections", "tolerance_m": tolerance, "n_sites": len(sites)}
+
+
+def _populated(demand: gpd.GeoDataFrame) -> np.ndarray:
+    """The demand points with people: a population component > 0, else a weight > 0."""
+    column = "footfall_population" if "footfall_population" in demand.columns else "weight"
+    pts = np.asarray(demand.geometry.array)
+    if column not in demand.columns:
+        return pts
+    return pts[demand[column].to_numpy(dtype=np.float64) > 0]
+
+
+def _inventories(
+    scenario: Any,
+    layers: Mapping[str, Any],
+    area: gpd.GeoDataFrame | None,
+    demand: gpd.GeoDataFrame | None,
+    metric: Callable[[str, gpd.GeoDataFrame | None], gpd.GeoDataFrame | None],
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """Candidates from ``[[candidates.inventory]]`` registers and a ``[candidates.fill]`` grid."""
+    inventories = [
+        Inventory(metric(f"inventory {i + 1}", layers[f"inventory{i + 1}"]),
+                  mount_type=entry["mount_type"], cost=entry.get("cost"),
+                  id_column=entry.get("id_column"), source=str(entry["layer"]))
+        for i, entry in enumerate(scenario.get("candidates.inventory"))
+    ]
+    fill = None
+    if scenario.given("candidates.fill"):
+        f = scenario.get("candidates.fill")
+        near = f.get("near")
+        fill = GridFill(spacing_m=float(f["spacing"]),
+                        mount_type=f.get("mount_type", "lamppost grid"), cost=f.get("cost"),
+                        gap_m=float(f.get("gap", 0.0)),
+                        near=None if demand is None or near is None else _populated(demand),
+                        near_m=None if near is None else float(near))
+    sites = mounts_from_inventories(inventories, area=area, fill=fill,
+                                    buildings=metric("buildings", layers.get("mount_buildings")))
+    types = sites["mount_type"].value_counts(sort=False)
+    described: dict[str, Any] = {"from": "inventories", "n_sites": len(sites),
+                                 "mount_types": {str(k): int(v) for k, v in types.items()}}
+    if fill is not None:
+        described["fill"] = {"spacing_m": fill.spacing_m, "gap_m": fill.gap_m,
+                             "near_m": fill.near_m}
+    return sites, described

@@ -81,9 +81,10 @@ def _loaders(scenario: Scenario) -> dict[str, tuple[Path, Callable[[], gpd.GeoDa
             s.sites, id_column=s.site_id, cost_column=s.cost_column, crs=crs,
             labels=_labels(s, "sites")))
     owner = s.owner_column if s.given("owner_column") else None
+    names = list(s.existing_owners) + [""] * len(s.existing)
     for i, path in enumerate(s.existing):
-        loaders[f"existing{i}"] = (path, lambda p=path: load_existing(
-            p, owner=owner, crs=crs, labels=_labels(s, "existing")))
+        loaders[f"existing{i}"] = (path, lambda p=path, n=names[i] or None: load_existing(
+            p, owner=owner, name=n, crs=crs, labels=_labels(s, "existing")))
     if s.districts is not None:
         population = None if s.district_population is not None else s.population
         loaders["districts"] = (s.districts, lambda: load_districts(

@@ -101,7 +101,9 @@ def _tables(s: Scenario) -> list[str]:
         out.append(f"{s.label('candidates.from')}: 'inventory' needs a sites layer "
                    f"({s.label('sites')})")
     no_area = surface.get("area") is None and s.districts is None
-    if (kind == "grid" or (s.candidates and kind is None and s.sites is None)) and no_area:
+    typed = bool(s.get("candidates.inventory")) or s.given("candidates.fill")
+    implied_grid = s.candidates and kind is None and s.sites is None and not typed
+    if (kind == "grid" or implied_grid) and no_area:
         out.append(f"{s.label('candidates.from')}: 'grid' needs an area ([surface] area) or "
                    f"districts ({s.label('districts')})")
     if surface and s.demand is None and surface.get("points", "grid") == "grid" and no_area:
@@ -124,7 +126,37 @@ def _tables(s: Scenario) -> list[str]:
     return out
 
 
-_RULES: tuple[Callable[[Scenario], list[str]], ...] = (_sets, _decay, _crs, _model, _tables)
+def _inventories(s: Scenario) -> list[str]:
+    out = []
+    typed = bool(s.get("candidates.inventory")) or s.given("candidates.fill")
+    kind = s.candidates.get("from")
+    if typed and kind not in (None, "inventories"):
+        out.append(f"{s.label('candidates.from')}: {kind!r} cannot be combined with "
+                   "[[candidates.inventory]] or [candidates.fill]: drop it")
+    if kind == "inventories" and not typed:
+        out.append(f"{s.label('candidates.from')}: 'inventories' needs [[candidates.inventory]] "
+                   "blocks or a [candidates.fill] table")
+    if s.given("candidates.fill") and s.surface.get("area") is None and s.districts is None:
+        out.append("[candidates.fill] a fill grid needs a study area ([surface] area) or "
+                   f"districts ({s.label('districts')})")
+    if s.surface.get("points") == "raster" and not _is_raster(s.surface.get("population")):
+        out.append(f"{s.label('surface.points')}: 'raster' needs a population raster "
+                   f"({s.label('surface.population')} = a .tif file)")
+    owners = s.existing_owners
+    if owners and len(owners) != len(s.existing):
+        out.append(f"{s.label('existing_owners')}: names {len(owners)} owners for "
+                   f"{len(s.existing)} existing layers: give one per layer")
+    return out
+
+
+def _is_raster(path: Any) -> bool:
+    from geodata.raster import is_raster
+
+    return path is not None and is_raster(str(path))
+
+
+_RULES: tuple[Callable[[Scenario], list[str]], ...] = (
+    _sets, _decay, _crs, _model, _tables, _inventories)
 
 
 def check_rules(scenario: Scenario) -> list[str]:
