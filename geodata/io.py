@@ -116,8 +116,7 @@ def read_layer(
     if suffix in _CSV_SEPARATORS:
         gdf = _read_csv(path, source=source, crs=crs, x=x, y=y)
     elif x is not None or y is not None:
-        option = "x" if x is not None else "y"
-        raise OptionError(option, f"applies to CSV files only, not {path}")
+        raise OptionError("x" if x is not None else "y", f"applies to CSV files only: {path}")
     elif suffix in RASTER_SUFFIXES:
         gdf = raster_points(read_raster(path, role=role, crs=crs))
     else:

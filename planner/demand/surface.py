@@ -405,6 +405,34 @@ def _population(surface: gpd.GeoDataFrame, layers: SurfaceLayers) -> np.ndarray 
     return None
 
 
+def _footfall_components(
+    surface: gpd.GeoDataFrame, anchors: np.ndarray, layers: SurfaceLayers,
+    options: SurfaceOptions,
+) -> dict[str, np.ndarray]:
+    """Each footfall component present (raw, not normalised), by name."""
+    components: dict[str, np.ndarray] = {}
+    population = _population(surface, layers)
+    if population is not None:
+        components["population"] = population
+    if layers.attractors is not None:
+        components["attractors"] = attractor_footfall(
+            anchors, np.asarray(layers.attractors.geometry.array),
+            decay_m=options.attractor_decay_m,
+            weights=layers.attractors["weight"].to_numpy(dtype=np.float64))
+    if layers.counts_raster is not None:
+        components["counts"] = raster_share(surface, layers.counts_raster)
+    elif layers.counts is not None:
+        components["counts"] = kernel_density(
+            anchors, np.asarray(layers.counts.geometry.array),
+            bandwidth_m=options.footfall_bandwidth_m,
+            weights=layers.counts["count"].to_numpy(dtype=np.float64))
+    if layers.betweenness:
+        if layers.streets is None:
+            raise OptionError("betweenness", "modelled footfall needs a streets layer")
+        components["betweenness"] = _betweenness(anchors, layers.streets)
+    return components
+
+
 def build_surface(
     layers: SurfaceLayers, *, options: SurfaceOptions | None = None
 ) -> gpd.GeoDataFrame:
@@ -429,26 +457,7 @@ def build_surface(
     options.check()
     surface = _surface_points(layers, options)
     anchors = _anchor(surface)
-    components: dict[str, np.ndarray] = {}
-    population = _population(surface, layers)
-    if population is not None:
-        components["population"] = population
-    if layers.attractors is not None:
-        components["attractors"] = attractor_footfall(
-            anchors, np.asarray(layers.attractors.geometry.array),
-            decay_m=options.attractor_decay_m,
-            weights=layers.attractors["weight"].to_numpy(dtype=np.float64))
-    if layers.counts_raster is not None:
-        components["counts"] = raster_share(surface, layers.counts_raster)
-    elif layers.counts is not None:
-        components["counts"] = kernel_density(
-            anchors, np.asarray(layers.counts.geometry.array),
-            bandwidth_m=options.footfall_bandwidth_m,
-            weights=layers.counts["count"].to_numpy(dtype=np.float64))
-    if layers.betweenness:
-        if layers.streets is None:
-            raise OptionError("betweenness", "modelled footfall needs a streets layer")
-        components["betweenness"] = _betweenness(anchors, layers.streets)
+    components = _footfall_components(surface, anchors, layers, options)
     mix = {name: float(options.footfall_mix.get(name, 1.0)) for name in components}
     if components and sum(mix.values()) > 0:
         footfall = sum(mix[n] * normalise(v) for n, v in components.items()) / sum(mix.values())

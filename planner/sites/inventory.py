@@ -172,6 +172,21 @@ def _fill(grid: GridFill, area: gpd.GeoDataFrame, mounts: np.ndarray) -> gpd.Geo
     return sites
 
 
+def _registers(inventories: Sequence[Inventory], area: gpd.GeoDataFrame | None,
+               buildings: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """The registers' mounts in one layer: unique ids, one per building, on the area."""
+    parts = [_inventory_points(inv) for inv in inventories]
+    sites = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+    dup = sites["site_id"].duplicated(keep=False)
+    if dup.any():
+        raise LayerError("[candidates] inventory",
+                         f"site ids repeat: {', '.join(sites['site_id'][dup].unique()[:5])}; "
+                         "give each inventory an id_column with unique values")
+    if buildings is not None:
+        sites = _one_per_building(sites, buildings)
+    return sites if area is None else clip_to_area(sites, area)
+
+
 def mounts_from_inventories(
     inventories: Sequence[Inventory],
     *,
@@ -211,19 +226,7 @@ def mounts_from_inventories(
         raise OptionError("[candidates]", "give at least one inventory or a fill grid")
     if any(costed) and not all(costed):
         raise OptionError("[candidates] cost", "give every mount type a cost, or none")
-    parts = [_inventory_points(inv) for inv in inventories]
-    sites = (gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
-             if parts else None)
-    if sites is not None:
-        dup = sites["site_id"].duplicated(keep=False)
-        if dup.any():
-            raise LayerError("[candidates] inventory",
-                             f"site ids repeat: {', '.join(sites['site_id'][dup].unique()[:5])}; "
-                             "give each inventory an id_column with unique values")
-        if buildings is not None:
-            sites = _one_per_building(sites, buildings)
-        if area is not None:
-            sites = clip_to_area(sites, area)
+    sites = _registers(inventories, area, buildings) if inventories else None
     if fill is not None:
         if area is None:
             raise OptionError("[candidates.fill]", "a fill grid needs a study area (area)")
