@@ -221,3 +221,15 @@ def test_report_is_deterministic(small_plan: Plan, tmp_path: Path) -> None:
     paths_a, paths_b = report.write_report(small_plan, a), report.write_report(small_plan, b)
     for pa, pb in zip(paths_a, paths_b, strict=True):
         assert pa.read_bytes() == pb.read_bytes()
+
+
+def test_summary_says_when_demand_has_no_crime(small_plan: Plan, tmp_path: Path) -> None:
+    surface = {"components": ["population", "attractors"], "crime": False}
+    plan = dataclasses.replace(small_plan, parameters={**small_plan.parameters,
+                                                       "surface": surface})
+    report.write_report(plan, tmp_path)
+    text = (tmp_path / "report.md").read_text("utf-8")
+    assert "Demand is footfall only (population, attractors)" in text
+    (tmp_path / "plain").mkdir()
+    report.write_report(small_plan, tmp_path / "plain")
+    assert "footfall only" not in (tmp_path / "plain" / "report.md").read_text("utf-8")

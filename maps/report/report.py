@@ -162,8 +162,21 @@ def _summary_section(plan: Plan) -> PageSection:
         f"({_share(cert.upper_bound, plan.total_weight)}), bound by {cert.method}: this plan is "
         f"at least {_pct(best)} of the best possible ({proof})."
     )
-    paragraphs = (covered, existing, bound)
+    paragraphs = (covered, existing, bound, *_demand_note(plan))
     return PageSection("Summary", paragraphs)
+
+
+def _demand_note(plan: Plan) -> tuple[str, ...]:
+    """What the demand was built from, and a plain warning when it has no crime in it."""
+    surface = plan.parameters.get("surface")
+    if not isinstance(surface, dict):
+        return ()
+    parts = ", ".join(surface.get("components", ())) or "uniform footfall"
+    if surface.get("crime"):
+        return (f"Demand combines crime with footfall ({parts}).",)
+    note = (f"Demand is footfall only ({parts}): no crime layer or crime counts were given, "
+            "so the plan follows where people are, not where crime happens.")
+    return (note,)
 
 
 def _phase_section(plan: Plan) -> PageSection:
