@@ -2,9 +2,9 @@
 
 "Before" is ``examples/hong-kong.toml`` as of commit c5a8247 (the 2011 census spread
 over each district's land on 50 m cells, MTR exits as attractors, a 100 m candidate
-grid over all land); "after" is today's ``examples/hong-kong.toml`` (WorldPop on
-100 m cells, MTR exits, government registers plus a lamppost grid along populated
-land, Transport Department and MTR cameras as existing). Both run as whole commands
+grid over all land); "after" is today's ``examples/hong-kong.toml`` (one demand point
+per populated WorldPop cell, MTR exits, government registers plus a lamppost grid along
+populated land, Transport Department and MTR cameras as existing). Both run as whole commands
 with today's code::
 
     camplan plan SCENARIO.toml --data-dir ../shared/data/hong-kong --out DIR --overwrite
