@@ -188,3 +188,19 @@ def test_inventory_tables_are_checked(tmp_path: Path, extra: str, problem: str) 
     path.write_text(TOML.format(extra=extra), encoding="utf-8")
     with pytest.raises(ScenarioError, match=problem):
         load_scenario(path)
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ('existing = ["a.csv", "b.csv"]\nexisting_owners = ["TD"]\n', "names 1 owners for 2"),
+    ('[candidates]\nfrom = "grid"\n[candidates.fill]\nspacing = 50\n', "cannot be combined"),
+    ('[surface]\npoints = "raster"\npopulation = "pop.gpkg"\n', "needs a population raster"),
+])
+def test_inconsistent_inventory_options_are_reported(tmp_path: Path, text: str,
+                                                     problem: str) -> None:
+    from geodata import ScenarioError
+    from planner.scenario import load_scenario
+
+    path = tmp_path / "s.toml"
+    path.write_text('radius = 50\nsets = 2\ndistricts = "d.gpkg"\n' + text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=problem):
+        load_scenario(path)
