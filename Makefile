@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.camplan-installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean qgis-plugin
 
 # (Re)install only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -22,6 +22,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/run_all.py
+
+# The QGIS Processing plugin, to install with Plugins > Manage and Install > Install from ZIP.
+qgis-plugin:
+	$(PYTHON) qgis/build.py build/camplan_qgis.zip
 
 clean:
 	rm -rf $(VENV) out build *.egg-info
