@@ -225,6 +225,7 @@ def test_geopackage_layers_and_crs(small_plan: Plan, tmp_path: Path) -> None:
         ("districts", "Polygon"),
         ("existing", "Point"),
         ("exclusions", "Polygon"),
+        ("layer_styles", None),  # QGIS's default styles of the layers above
     ]
     sites = gpd.read_file(path, layer="sites")
     assert sites.crs == "EPSG:32612"
@@ -241,7 +242,8 @@ def test_geopackage_layers_and_crs(small_plan: Plan, tmp_path: Path) -> None:
 def test_geopackage_without_optional_layers(small_plan: Plan, tmp_path: Path) -> None:
     plan = dataclasses.replace(small_plan, districts=None, existing=None, exclusions=None)
     path = gpkg.write_geopackage(plan, tmp_path / "plan.gpkg")
-    assert [row[0] for row in pyogrio.list_layers(path)] == ["sites", "footprints", "demand"]
+    assert [row[0] for row in pyogrio.list_layers(path)] == [
+        "sites", "footprints", "demand", "layer_styles"]
 
 
 def test_geopackage_is_byte_identical_between_writes(small_plan: Plan, tmp_path: Path) -> None:

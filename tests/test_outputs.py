@@ -16,6 +16,8 @@ from planner.plan.result import Plan
 FILES = {
     "sites.geojson",
     "footprints.geojson",
+    "sites.qml",
+    "footprints.qml",
     "summary.json",
     "plan.gpkg",
     "sites.csv",

@@ -239,3 +239,31 @@ class TestInQgis:
         report = Path(json.loads(proc.stdout)["results"]["REPORT"])
         assert report == tmp_path / "cmp" / "compare.html"
         assert report.is_file()
+
+
+@pytest.mark.qgis
+@pytest.mark.skipif(not Path("/usr/bin/python3").is_file() or QGIS_PROCESS is None,
+                    reason="QGIS's Python bindings not installed (Debian: python3-qgis)")
+def test_plan_gpkg_opens_styled_in_qgis(qgis_env: dict[str, str], qgis_plan: dict[str, Any],
+                                        tmp_path: Path) -> None:
+    """QGIS itself opens plan.gpkg's layers with their default styles: the web map's colours."""
+    from maps.webmap.colours import PHASE_COLOURS, district_colormap
+
+    gpkg = Path(qgis_plan["results"]["OUTPUT_FOLDER"]) / "plan.gpkg"
+    png = tmp_path / "plan.png"
+    proc = subprocess.run(["/usr/bin/python3", str(ROOT / "qgis" / "render.py"), str(gpkg),
+                           str(png), "600", "400"], env=qgis_env, capture_output=True,
+                          text=True, timeout=TIMEOUT_S, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    layers = json.loads(proc.stdout)
+    for name in ("sites", "footprints"):
+        assert layers[name]["renderer"] == "categorizedSymbol"
+        assert layers[name]["field"] == "phase"
+        assert [c[2] for c in layers[name]["classes"]] == list(PHASE_COLOURS[:2])
+    assert layers["sites"]["features"] == 12
+    assert layers["sites"]["crs"] == "EPSG:32612"
+    districts = layers["districts"]
+    assert (districts["renderer"], districts["field"]) == ("graduatedSymbol", "covered_share")
+    assert districts["classes"][0][2] == district_colormap()(0.1)[:7]
+    assert layers["demand"]["renderer"] == "graduatedSymbol"
+    assert png.stat().st_size > 10_000  # drawn, not an empty canvas

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from geodata.errors import OutputError
 from maps.export import features, gpkg, summary, tables
+from maps.export.styles import write_qml_files
 from maps.report import report
 from planner.plan.result import Plan
 
@@ -48,6 +49,7 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
     t0 = time.perf_counter()
     features.write_geojson(features.plan_geojson_text(plan), folder / "sites.geojson")
     features.write_geojson(features.footprints_geojson_text(plan), folder / "footprints.geojson")
+    write_qml_files(plan, folder)
     gpkg.write_geopackage(plan, folder / "plan.gpkg")
     tables.sites_to_csv(plan, folder / "sites.csv")
     tables.curve_to_csv(plan, folder / "curve.csv")
@@ -133,8 +135,9 @@ def write_plan(
 ) -> Path:
     """Write the whole output folder of a plan, atomically.
 
-    Files: ``sites.geojson``, ``footprints.geojson``, ``summary.json``,
-    ``plan.gpkg``, ``sites.csv``, ``curve.csv``, ``districts.csv`` (when the plan has
+    Files: ``sites.geojson``, ``footprints.geojson`` with their QGIS styles
+    ``sites.qml`` and ``footprints.qml``, ``summary.json``, ``plan.gpkg`` (styled),
+    ``sites.csv``, ``curve.csv``, ``districts.csv`` (when the plan has
     districts), ``report.md``, ``report.html``, ``coverage.png`` and
     ``map.html`` (when ``map_writer`` is given). They are written into a
     temporary folder beside ``out_dir`` (named ``.camplan-*``), which is then

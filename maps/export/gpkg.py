@@ -12,6 +12,7 @@ from types import MappingProxyType
 import geopandas as gpd
 import pyogrio
 
+from maps.export.styles import add_layer_styles, plan_styles
 from maps.export.values import dumps_json, is_missing, json_value
 from planner.plan.result import Plan
 
@@ -63,9 +64,11 @@ def write_geopackage(plan: Plan, path: str | Path) -> Path:
     """Write the plan's layers to one GeoPackage in the working metric CRS.
 
     Layers: ``sites``, ``footprints``, ``demand``, then ``districts``,
-    ``existing`` and ``exclusions`` when the plan has them. The
-    ``gpkg_contents.last_change`` timestamps are set to :data:`GPKG_TIMESTAMP`
-    so that two writes of the same plan give the same bytes.
+    ``existing`` and ``exclusions`` when the plan has them, each with its QGIS
+    style as the default in the ``layer_styles`` table (:mod:`maps.export.styles`),
+    so that the file opens styled in QGIS. The ``gpkg_contents.last_change`` and
+    style timestamps are set to :data:`GPKG_TIMESTAMP` so that two writes of the
+    same plan give the same bytes.
 
     Parameters
     ----------
@@ -88,6 +91,7 @@ def write_geopackage(plan: Plan, path: str | Path) -> Path:
         index = "NO" if len(frame) > GPKG_INDEX_LIMIT else "YES"
         _write_gpkg_layer(_gpkg_frame(frame, plan.crs), path, name, SPATIAL_INDEX=index)
     _fix_gpkg_timestamps(path)
+    add_layer_styles(path, plan_styles(plan), timestamp=GPKG_TIMESTAMP)
     logger.debug("wrote %s", path)
     return path
 

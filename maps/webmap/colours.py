@@ -28,6 +28,8 @@ HEAT_GRADIENT: Mapping[float, str] = MappingProxyType(
 )
 """Demand heat from low to high (ColorBrewer YlOrRd), apart from the district blues."""
 HEAT_OPACITY = 0.6
+LEVEL_COLOURS: tuple[str, ...] = ("#08519c", "#3182bd", "#6baed6", "#bdd7e7")
+"""Footprints by DORI level, in sorted level order (ColorBrewer Blues, darkest first)."""
 EXCLUSION_COLOUR = "#c00000"
 BACKGROUND_COLOUR = "#f2efe9"
 
