@@ -33,16 +33,21 @@ BACKGROUND = "#f2efe9"
 def describe(layer):
     """Feature count, CRS and renderer of one layer, as plain data."""
     renderer = layer.renderer()
-    info = {"features": layer.featureCount(), "crs": layer.crs().authid(),
-            "renderer": renderer.type()}
+    info = {
+        "features": layer.featureCount(),
+        "crs": layer.crs().authid(),
+        "renderer": renderer.type(),
+    }
     if renderer.type() == "categorizedSymbol":
         info["field"] = renderer.classAttribute()
-        info["classes"] = [[str(c.value()), c.label(), c.symbol().color().name()]
-                           for c in renderer.categories()]
+        info["classes"] = [
+            [str(c.value()), c.label(), c.symbol().color().name()] for c in renderer.categories()
+        ]
     elif renderer.type() == "graduatedSymbol":
         info["field"] = renderer.classAttribute()
-        info["classes"] = [[r.lowerValue(), r.upperValue(), r.symbol().color().name()]
-                           for r in renderer.ranges()]
+        info["classes"] = [
+            [r.lowerValue(), r.upperValue(), r.symbol().color().name()] for r in renderer.ranges()
+        ]
     return info
 
 
@@ -76,6 +81,7 @@ def render(layers, png, size):
 
 
 def main(argv):
+    """Open the GeoPackage ``argv[1]``, draw it to ``argv[2]``, print its layers as JSON."""
     gpkg, png = argv[1], argv[2]
     size = (int(argv[3]), int(argv[4])) if len(argv) > 4 else (1200, 800)
     app = QgsApplication([], False)

@@ -84,13 +84,14 @@ def test_failure_message_is_the_commands_own_line() -> None:
 
 
 def test_run_raises_with_every_error_line(tmp_path: Path) -> None:
-    bad = tmp_path / "empty.geojson"
+    bad, other = tmp_path / "empty.geojson", tmp_path / "other.geojson"
     bad.write_text('{"type": "FeatureCollection", "features": []}')
+    other.write_text('{"type": "FeatureCollection", "features": []}')
     camplan = shutil.which("camplan", path=str(Path(sys.executable).parent))
     assert camplan is not None
     echoed: list[str] = []
     with pytest.raises(command.CommandError) as info:
-        command.run(camplan, command.validate_arguments([str(bad), str(bad)]),
+        command.run(camplan, command.validate_arguments([str(bad), str(other)]),
                     echo=echoed.append)
     assert len(info.value.errors) == 2
     assert str(info.value).startswith(f"{bad}:")

@@ -78,8 +78,11 @@ def _fill(
 def _symbol(
     parent: ET.Element, name: str, kind: str, layer: tuple[str, Props], opacity: float = 1.0
 ) -> None:
-    """One symbol of one symbol layer; properties as ``<Option>`` and as ``<prop>``
-    (QGIS 3.22 reads the second, later versions the first)."""
+    """One symbol of one symbol layer.
+
+    Its properties go in twice, as ``<Option>`` and as ``<prop>``: QGIS 3.22 reads
+    the second, later versions the first.
+    """
     symbol = ET.SubElement(parent, "symbol", {
         "type": kind, "name": name, "alpha": f"{opacity:g}", "clip_to_extent": "1",
         "force_rhr": "0"})

@@ -80,14 +80,20 @@ def _bounds(layers: Sequence[gpd.GeoDataFrame | None]) -> list[list[float]] | No
     return [[float(south), float(west)], [float(north), float(east)]]
 
 
-def _base_map(*, tiles: str | None, bounds: list[list[float]] | None) -> folium.Map:
-    """An empty canvas-rendered map with a scale bar, only Leaflet's own assets embedded."""
+def _base_map(
+    *, tiles: str | None, bounds: list[list[float]] | None, attr: str | None = None
+) -> folium.Map:
+    """An empty canvas-rendered map with a scale bar, only Leaflet's own assets embedded.
+
+    ``tiles`` is a provider name or URL template (``attr`` its attribution), or ``None``.
+    """
     location = (
         [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2] if bounds else None
     )
     m = folium.Map(
         location=location,
         tiles=tiles,
+        attr=attr,
         prefer_canvas=True,
         control_scale=True,
         zoom_start=12,

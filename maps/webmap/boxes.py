@@ -110,11 +110,11 @@ def _legend_html(plan: Plan) -> str:
     return "".join(parts)
 
 
-def _add_boxes(m: folium.Map, plan: Plan) -> None:
+def _add_boxes(m: folium.Map, plan: Plan, *, background: str = BACKGROUND_COLOUR) -> None:
     """Title box, legend, page title and the background shown without tiles."""
     css = (
         _BOX_CSS
-        + f".folium-map.leaflet-container {{ background: {BACKGROUND_COLOUR}; }}\n"
+        + f".folium-map.leaflet-container {{ background: {background}; }}\n"
         + f".leaflet-heatmap-layer {{ opacity: {HEAT_OPACITY}; }}\n"
     )
     m.get_root().add_child(_Box(css_class="camplan-title", css=css, body=_title_html(plan)))

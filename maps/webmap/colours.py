@@ -32,6 +32,15 @@ LEVEL_COLOURS: tuple[str, ...] = ("#08519c", "#3182bd", "#6baed6", "#bdd7e7")
 """Footprints by DORI level, in sorted level order (ColorBrewer Blues, darkest first)."""
 EXCLUSION_COLOUR = "#c00000"
 BACKGROUND_COLOUR = "#f2efe9"
+"""Map background, visible when base tiles cannot load (a closed network)."""
+WATER_COLOUR = "#aad3df"
+"""Background of a map drawn without tiles: what is not land (OpenStreetMap's water)."""
+LAND_COLOUR = BACKGROUND_COLOUR
+"""The land drawn without tiles (OpenStreetMap's land colour)."""
+STREET_COLOUR = "#ffffff"
+STREET_CASING_COLOUR = "#c8c0b4"
+BUILDING_COLOUR = "#d9d0c9"
+"""Streets and buildings of the light base layer drawn without tiles (OpenStreetMap's)."""
 
 
 def phase_colour(phase: int) -> str:

@@ -59,12 +59,15 @@ from maps.webmap.colours import (
     EXCLUSION_COLOUR,
     OWNER_COLOURS,
     PHASE_COLOURS,
+    WATER_COLOUR,
     district_colormap,
 )
 from maps.webmap.footprints import _add_footprints
 from maps.webmap.heat import _add_heat
+from maps.webmap.land import BaseLayers, add_base_layers
 from maps.webmap.layers import _add_districts, _add_exclusions, _add_existing, _add_sites
 from maps.webmap.text import _text
+from maps.webmap.tiles import DEFAULT_TILES, Tiles
 from planner.plan.result import Plan
 
 __all__ = [
@@ -90,7 +93,8 @@ __all__ = [
 def plan_map(
     plan: Plan,
     *,
-    tiles: str | None = "OpenStreetMap",
+    tiles: Tiles | str | None = DEFAULT_TILES,
+    base: BaseLayers | None = None,
     max_footprints: int = 20_000,
     max_heat_points: int = 50_000,
     simplify_m: float = 1.0,
@@ -102,8 +106,14 @@ def plan_map(
     plan
         The plan; its layers are in a metric CRS and are reprojected to EPSG:4326 here.
     tiles
-        Base tiles (a folium/xyzservices name or URL template), or ``None`` for none.
-        When tiles cannot load the layers show on a plain light background.
+        Base tiles: a :class:`~maps.webmap.tiles.Tiles` (URL template and attribution,
+        see :func:`~maps.webmap.tiles.tiles_from`), a provider name, or ``None`` for
+        none. When tiles cannot load the layers show on a plain light background.
+        Without tiles the background is water and the land is drawn (the districts
+        or the study area), with the streets and buildings of ``base``.
+    base
+        Context layers for a map without tiles: land (clips the drawn land),
+        streets, buildings. Ignored when the map has tiles.
     max_footprints
         Draw coverage footprints for at most this many sets (the top-ranked ones);
         0 leaves the footprint layers out.
@@ -120,7 +130,10 @@ def plan_map(
         button, fitted to the data. Element ids are deterministic.
     """
     bounds = _bounds([plan.sites, plan.districts, plan.demand, plan.existing])
-    m = _base_map(tiles=tiles, bounds=bounds)
+    tiles = tiles if isinstance(tiles, Tiles) else Tiles(url=tiles)
+    m = _base_map(tiles=tiles.url, bounds=bounds, attr=tiles.attr())
+    if tiles.url is None:
+        add_base_layers(m, plan, base or BaseLayers())
     if plan.districts is not None and len(plan.districts):
         _add_districts(m, plan.districts)
     _add_heat(m, plan.demand, max_points=max_heat_points)
@@ -132,7 +145,7 @@ def plan_map(
     _add_sites(m, plan.sites)
     plugins.Fullscreen(position="topleft").add_to(m)
     _add_layer_control(m)
-    _add_boxes(m, plan)
+    _add_boxes(m, plan, background=BACKGROUND_COLOUR if tiles.url else WATER_COLOUR)
     if bounds is not None:
         m.fit_bounds(bounds, padding=(20, 20))
     _deterministic_ids(m.get_root())

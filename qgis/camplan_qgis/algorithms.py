@@ -64,10 +64,10 @@ class _CamplanAlgorithm(QgsProcessingAlgorithm):
     def group(self):
         return ""
 
-    def groupId(self):  # noqa: N802 - QGIS API
+    def groupId(self):
         return ""
 
-    def createInstance(self):  # noqa: N802 - QGIS API
+    def createInstance(self):
         return type(self)()
 
     def flags(self):
@@ -75,7 +75,7 @@ class _CamplanAlgorithm(QgsProcessingAlgorithm):
         # from another thread, but writing layers to files must happen in order.
         return super().flags() | QgsProcessingAlgorithm.FlagNoThreading
 
-    def displayName(self):  # noqa: N802 - QGIS API
+    def displayName(self):
         return self.name().capitalize()
 
 
@@ -85,10 +85,10 @@ class PlanAlgorithm(_CamplanAlgorithm):
     def name(self):
         return "plan"
 
-    def displayName(self):  # noqa: N802 - QGIS API
+    def displayName(self):
         return "Plan camera sets"
 
-    def shortHelpString(self):  # noqa: N802 - QGIS API
+    def shortHelpString(self):
         return (
             "Chooses where to put camera sets so that they cover as much demand weight as "
             "possible, runs the camplan command line and loads the styled result layers "
@@ -97,7 +97,7 @@ class PlanAlgorithm(_CamplanAlgorithm):
             "report."
         )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
+    def initAlgorithm(self, config=None):
         self._add_inputs()
         self._add_optional_inputs()
         self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_FOLDER", "Output folder"))
@@ -230,7 +230,7 @@ class PlanAlgorithm(_CamplanAlgorithm):
             exclusions=layer("EXCLUSIONS"),
         )
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API
+    def processAlgorithm(self, parameters, context, feedback):
         req = self._request(parameters, context, feedback)
         _run(command.plan_arguments(req), feedback)
         gpkg = os.path.join(req.out, "plan.gpkg")
@@ -266,16 +266,16 @@ class CompareAlgorithm(_CamplanAlgorithm):
     def name(self):
         return "compare"
 
-    def displayName(self):  # noqa: N802 - QGIS API
+    def displayName(self):
         return "Compare plans"
 
-    def shortHelpString(self):  # noqa: N802 - QGIS API
+    def shortHelpString(self):
         return (
             "Compares two or more plans (camplan output folders or SCENARIO.toml files) "
             "on one page: coverage curves, sites in common, per-district differences."
         )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
+    def initAlgorithm(self, config=None):
         folder = QgsProcessingParameterFile.Folder
         self.addParameter(QgsProcessingParameterFile("FIRST", "First plan folder", folder))
         self.addParameter(QgsProcessingParameterFile("SECOND", "Second plan folder", folder))
@@ -287,7 +287,7 @@ class CompareAlgorithm(_CamplanAlgorithm):
         self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_FOLDER", "Output folder"))
         self.addOutput(QgsProcessingOutputHtml("REPORT", "Comparison (compare.html)"))
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API
+    def processAlgorithm(self, parameters, context, feedback):
         plans = [
             self.parameterAsFile(parameters, "FIRST", context),
             self.parameterAsFile(parameters, "SECOND", context),
@@ -305,17 +305,17 @@ class ValidateAlgorithm(_CamplanAlgorithm):
     def name(self):
         return "validate"
 
-    def displayName(self):  # noqa: N802 - QGIS API
+    def displayName(self):
         return "Validate layers"
 
-    def shortHelpString(self):  # noqa: N802 - QGIS API
+    def shortHelpString(self):
         return (
             "Checks the files of the given layers as camplan reads them and lists every "
             "problem found, each with its fix. Layers that are not files are checked as "
             "written to a temporary GeoPackage."
         )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
+    def initAlgorithm(self, config=None):
         self.addParameter(
             QgsProcessingParameterMultipleLayers(
                 "LAYERS", "Layers to check", QgsProcessing.TypeVectorAnyGeometry
@@ -324,7 +324,7 @@ class ValidateAlgorithm(_CamplanAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("PROBLEMS", "Number of problems"))
         self.addOutput(QgsProcessingOutputString("MESSAGES", "Problems, one a line"))
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API
+    def processAlgorithm(self, parameters, context, feedback):
         layers = self.parameterAsLayerList(parameters, "LAYERS", context)
         files = [
             original_file(layer) or layer_file(layer, f"layer_{i}", context, feedback)

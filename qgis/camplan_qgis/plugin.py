@@ -12,13 +12,13 @@ class CamplanPlugin:
         self.iface = iface
         self.provider = None
 
-    def initProcessing(self):  # noqa: N802 - QGIS API
+    def initProcessing(self):
         """Called by QGIS desktop (from initGui) and by qgis_process."""
         if self.provider is None:
             self.provider = CamplanProvider()
             QgsApplication.processingRegistry().addProvider(self.provider)
 
-    def initGui(self):  # noqa: N802 - QGIS API
+    def initGui(self):
         self.initProcessing()
 
     def unload(self):

@@ -18,7 +18,7 @@ class CamplanProvider(QgsProcessingProvider):
     def name(self):
         return "camplan"
 
-    def longName(self):  # noqa: N802 - QGIS API
+    def longName(self):
         return "camplan (CCTV camera-set planning)"
 
     def load(self):
@@ -39,6 +39,6 @@ class CamplanProvider(QgsProcessingProvider):
     def unload(self):
         ProcessingConfig.removeSetting(EXECUTABLE_SETTING)
 
-    def loadAlgorithms(self):  # noqa: N802 - QGIS API
+    def loadAlgorithms(self):
         for alg in (PlanAlgorithm(), CompareAlgorithm(), ValidateAlgorithm()):
             self.addAlgorithm(alg)
