@@ -200,6 +200,11 @@ OPTIONS: tuple[Option, ...] = (
     _opt("exclusions", "path", "Privacy exclusion zones: sites inside are removed."),
     _opt("crs", "crs", "CRS of CSV coordinates that are not longitude/latitude, e.g. EPSG:2326."),
     _opt("title", "text", "Title of the plan (map, report).", default="camplan plan"),
+    _opt("tiles", "text", "Base tiles of map.html: your tile server's URL template (e.g. "
+         "https://tiles.example.org/{z}/{x}/{y}.png), a provider name, or none (the land, "
+         "streets and buildings are drawn instead).", default="OpenStreetMap"),
+    _opt("tiles_attribution", "text", "Copyright line of the tile server (default: its host "
+         "name)."),
     # -- the plan
     _opt("radius", "number", "Reach of one camera set.", **_POSITIVE_M),
     _opt("sets", "count", "Number of new camera sets.", low=1),

@@ -15,6 +15,7 @@ traffic goes to a proxy on a closed port, and background networking is off.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
@@ -25,8 +26,9 @@ from typing import Any
 
 import pytest
 
-from maps.webmap.colours import BACKGROUND_COLOUR
+from maps.webmap.colours import BACKGROUND_COLOUR, LAND_COLOUR, WATER_COLOUR
 from maps.webmap.map import save_map
+from maps.webmap.tiles import tiles_from
 from planner.plan.result import Plan
 
 pytestmark = [
@@ -169,7 +171,7 @@ def test_map_renders_offline(small_plan: Plan, tmp_path: Path) -> None:
     assert found["painted"] == small_plan.n_sets
     assert found["errors"] == []
     assert uncaught(console) == []
-    assert found["background"] == rgb(BACKGROUND_COLOUR)
+    assert found["background"] == rgb(WATER_COLOUR)  # no tiles: water around the drawn land
     assert "<script>alert(1)</script>" not in dom.replace(TAIL_PROBE, "")
     assert "camplan-legend" in dom
     assert "leaflet-control-layers" in dom
@@ -193,3 +195,39 @@ def test_map_usable_when_tiles_cannot_load(small_plan: Plan, tmp_path: Path) -> 
     assert found["painted"] == small_plan.n_sets
     assert found["background"] == rgb(BACKGROUND_COLOUR)
     screenshot(map_html, ARTIFACTS / "small_map_tiles_unreachable.png", tmp_path)
+
+
+def _share_of(png: Path, hex_colour: str) -> float:
+    """The share of the screenshot's pixels that are exactly ``hex_colour``."""
+    import matplotlib.image
+
+    pixels = (matplotlib.image.imread(png)[:, :, :3] * 255).round().astype(int)
+    target = [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+    return float((pixels == target).all(axis=2).mean())
+
+
+def test_map_uses_the_tile_server_given(small_plan: Plan, tmp_path: Path) -> None:
+    """A closed network's own tile server: the browser asks it (and only it) for tiles."""
+    template = "https://tiles.city.example/base/{z}/{x}/{y}.png"
+    map_html = save_map(small_plan, tmp_path / "map.html",
+                        tiles=tiles_from(template, "© City Survey"))
+    assert template in map_html.read_text(encoding="utf-8")
+    _, found, console = probe(map_html, tmp_path)
+    asked = [e for e in found["errors"] if e.startswith("resource: https://tiles.city.example/base/")]
+    assert asked, "expected the browser to ask the given tile server (unreachable here)"
+    assert [e for e in found["errors"] if e not in asked] == []
+    assert [line for line in console if "Uncaught" in line] == []
+    assert found["painted"] == small_plan.n_sets
+
+
+def test_map_without_tiles_draws_the_land(small_plan: Plan, tmp_path: Path) -> None:
+    """--tiles none: water background, the land (here the study area) drawn over it."""
+    plan = dataclasses.replace(small_plan, districts=None)  # districts would shade the land
+    map_html = save_map(plan, tmp_path / "map.html", tiles=tiles_from("none"))
+    _, found, _console = probe(map_html, tmp_path)
+    assert found["errors"] == []
+    assert found["background"] == rgb(WATER_COLOUR)
+    png = ARTIFACTS / "small_map_no_tiles.png"
+    screenshot(map_html, png, tmp_path)
+    assert _share_of(png, WATER_COLOUR) > 0.05  # the sea around the study area
+    assert _share_of(png, LAND_COLOUR) > 0.05  # the land, where no other layer covers it

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from geodata.errors import CamplanError, OptionError
-from maps.cli.options import plan_options, to_scenario_keys
+from maps.cli.options import plan_options, registry_options, to_scenario_keys
 
 __all__ = ["cli", "main"]
 
@@ -96,11 +96,11 @@ def cli(verbose: int) -> None:
     _setup_logging(verbose)
 
 
-def _write(plan: Any, out: Path, overwrite: bool) -> Path:
+def _write(plan: Any, out: Path, overwrite: bool, map_writer: Any = None) -> Path:
     from maps.export.folder import write_plan
     from maps.webmap.map import save_map
 
-    return write_plan(plan, out, overwrite=overwrite, map_writer=save_map)
+    return write_plan(plan, out, overwrite=overwrite, map_writer=map_writer or save_map)
 
 
 def _report(plan: Any, folder: Path, seconds: float) -> None:
@@ -140,11 +140,15 @@ def _report(plan: Any, folder: Path, seconds: float) -> None:
     help="mesa: streets and crime (disc coverage); helsinki: OpenStreetMap extract "
     "with line-of-sight coverage cut by buildings.",
 )
-def demo(out: Path, overwrite: bool, city: str) -> None:
+@registry_options("tiles", "tiles_attribution")
+def demo(out: Path, overwrite: bool, city: str, tiles: str | None,
+         tiles_attribution: str | None) -> None:
     """Plan a bundled sample city end to end (Mesa, Arizona, or Helsinki)."""
+    from maps.cli.mapping import demo_map_writer, tiles_option
     from planner.api import About, PlanLayers, plan_sites
 
     t0 = time.perf_counter()
+    checked = tiles_option(tiles, tiles_attribution)
     if city == "helsinki":
         from planner.samples.helsinki import helsinki_inputs
 
@@ -162,7 +166,7 @@ def demo(out: Path, overwrite: bool, city: str) -> None:
         layers=PlanLayers(coverage=coverage),
         about=About(title=sample.title, inputs=sample.inputs, parameters=sample.parameters),
     )
-    folder = _write(plan, out, overwrite)
+    folder = _write(plan, out, overwrite, demo_map_writer(checked, sample))
     _report(plan, folder, time.perf_counter() - t0)
 
 
@@ -178,13 +182,15 @@ def plan(scenario: Path | None, data_dir: Path | None, out: Path, overwrite: boo
     Options given on the command line override the keys of the scenario file;
     every option is also a scenario key (underscores instead of dashes).
     """
+    from maps.cli.mapping import scenario_map_writer
     from planner.scenario import load_scenario, run_scenario
 
     t0 = time.perf_counter()
     loaded = load_scenario(scenario, to_scenario_keys(opts), data_dir=data_dir)
+    map_writer = scenario_map_writer(loaded)  # a bad --tiles stops the run before planning
     with _progress(True) as progress:
         result = run_scenario(loaded, progress=progress)
-    folder = _write(result, out, overwrite)
+    folder = _write(result, out, overwrite, map_writer)
     _report(result, folder, time.perf_counter() - t0)
 
 

@@ -15,7 +15,7 @@ import click
 
 from planner.options import OPTIONS, Option
 
-__all__ = ["PLAN_OPTIONS", "plan_options", "to_scenario_keys"]
+__all__ = ["PLAN_OPTIONS", "plan_options", "registry_options", "to_scenario_keys"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,6 +91,17 @@ def plan_options(command: F) -> F:
     for option in reversed(PLAN_OPTIONS):
         command = _click_option(option)(command)
     return command
+
+
+def registry_options(*keys: str) -> Callable[[F], F]:
+    """Decorate a command with the click options of the registry options ``keys``."""
+
+    def decorate(command: F) -> F:
+        for option in reversed([o for o in PLAN_OPTIONS if o.key in keys]):
+            command = _click_option(option)(command)
+        return command
+
+    return decorate
 
 
 def to_scenario_keys(given: dict[str, Any]) -> dict[str, Any]:

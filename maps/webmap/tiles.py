@@ -8,6 +8,7 @@ the option, never a map that silently shows no tiles.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -49,11 +50,15 @@ class Tiles:
         return self.url is not None and "{" in self.url
 
     def attr(self) -> str | None:
-        """The attribution to pass to Leaflet (``None``: the provider's own)."""
+        """The attribution to pass to Leaflet, HTML-escaped (``None``: the provider's own).
+
+        Leaflet inserts the attribution as HTML, so the text given is escaped like
+        every other text of the page.
+        """
         if self.attribution:
-            return self.attribution
+            return html.escape(self.attribution, quote=True)
         if self.is_template and self.url is not None:
-            return f"Tiles: {urlsplit(self.url).netloc or self.url}"
+            return html.escape(f"Tiles: {urlsplit(self.url).netloc or self.url}", quote=True)
         return None
 
 
