@@ -11,6 +11,7 @@ plugin is plain Python and is tested here without QGIS.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -22,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pyogrio
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,11 +69,14 @@ needs_qgis = [
 
 def test_plan_arguments_leave_out_empty_values() -> None:
     req = command.PlanRequest(demand="d.gpkg", sites="s.geojson", radius_m=75, sets=12,
-                              out="/o", site_id="site_id", existing=("a.gpkg", "b.gpkg"))
+                              out="/o", site_id="site_id", existing=("a.gpkg", "b.gpkg"),
+                              owner_column="operator")
     assert command.plan_arguments(req) == [
         "plan", "--demand", "d.gpkg", "--sites", "s.geojson", "--radius", "75.0",
-        "--sets", "12", "--site-id", "site_id", "--existing", "a.gpkg", "--existing", "b.gpkg",
-        "--out", "/o", "--overwrite"]
+        "--sets", "12", "--site-id", "site_id", "--owner-column", "operator",
+        "--existing", "a.gpkg", "--existing", "b.gpkg", "--out", "/o", "--overwrite"]
+    alone = dataclasses.replace(req, existing=())  # an owner field without cameras: left out
+    assert "--owner-column" not in command.plan_arguments(alone)
 
 
 def test_failure_message_is_the_commands_own_line() -> None:
@@ -154,9 +157,12 @@ def mesa_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     folder = tmp_path_factory.mktemp("mesa")
     sample = mesa_inputs()
-    files = {"demand": folder / "demand.gpkg", "sites": folder / "sites.geojson"}
+    files = {"demand": folder / "demand.gpkg", "sites": folder / "sites.geojson",
+             "existing": folder / "existing.gpkg"}
     sample.demand[["weight", "geometry"]].to_file(files["demand"], layer="demand")
     sample.sites[["site_id", "geometry"]].to_crs("EPSG:4326").to_file(files["sites"])
+    existing = sample.sites.iloc[[0, 1]].assign(operator=["Transit", "Police"])
+    existing[["operator", "geometry"]].to_crs("EPSG:3857").to_file(files["existing"])
     return files
 
 
@@ -172,7 +178,9 @@ def _plan_args(files: dict[str, Path], out: Path, *extra: str, sets: int = 12) -
 def qgis_plan(qgis_env: dict[str, str], mesa_files: dict[str, Path],
               tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("run") / "plan"
-    proc = _qgis(qgis_env, *_plan_args(mesa_files, out, "PHASES=6,6"))
+    proc = _qgis(qgis_env, *_plan_args(mesa_files, out, "PHASES=6,6",
+                                       f"EXISTING={mesa_files['existing']}",
+                                       "OWNER_FIELD=operator"))
     return json.loads(proc.stdout)
 
 
@@ -208,7 +216,9 @@ class TestInQgis:
         assert sorted(districts["district"]) == ["East", "West"]
         assert {"covered_share", "population"} <= set(districts.columns)
         assert districts.crs.to_epsg() == 32612
-        assert len(pyogrio.list_layers(gpkg)) >= 4
+        existing = gpd.read_file(gpkg, layer="existing")  # given in Web Mercator
+        assert sorted(existing["owner"]) == ["Police", "Transit"]
+        assert existing.crs.to_epsg() == 32612
 
     def test_plan_error_is_the_command_line_message(
         self, qgis_env: dict[str, str], mesa_files: dict[str, Path], tmp_path: Path

@@ -50,7 +50,11 @@ class PlanRequest:
 
 
 def plan_arguments(req: PlanRequest) -> list[str]:
-    """The arguments of ``camplan plan`` for ``req`` (empty values are left out)."""
+    """The arguments of ``camplan plan`` for ``req``.
+
+    Empty values are left out, and the owner field with them when there are no
+    existing cameras.
+    """
     args = [
         "plan",
         "--demand",
@@ -66,7 +70,7 @@ def plan_arguments(req: PlanRequest) -> list[str]:
         ("--weight", req.weight),
         ("--site-id", req.site_id),
         ("--phases", req.phases),
-        ("--owner-column", req.owner_column),
+        ("--owner-column", req.owner_column if req.existing else ""),
         ("--districts", req.districts),
         ("--district-name", req.district_name),
         ("--population", req.population),
