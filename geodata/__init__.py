@@ -28,6 +28,7 @@ from geodata.errors import (
 
 _LAZY = {
     "crs_label": "geodata.crs",
+    "metric_choice": "geodata.crs",
     "metric_crs": "geodata.crs",
     "to_metric": "geodata.crs",
     "available": "geodata.datasets",
@@ -49,6 +50,7 @@ __all__ = [
     "crs_label",
     "fingerprint",
     "get_path",
+    "metric_choice",
     "metric_crs",
     "read_layer",
     "to_metric",

@@ -1,17 +1,27 @@
 """Coordinate reference systems: choose a metric CRS, project to it, label it.
 
-Every distance in camplan is in metres, so every layer is projected to a
-projected CRS whose axes are in metres before the planner sees it:
+Every distance in camplan is in ground metres, so every layer is projected to a
+CRS whose units are metres on the ground at the study area before the planner
+sees it (:func:`metric_choice` says which and why):
 
-- a geographic layer (longitude/latitude) goes to its UTM zone;
-- a projected layer in metres stays as it is (for example HK 1980 Grid, EPSG:2326);
+- a projected layer in metres whose scale error over the data is at most
+  :data:`MAX_SCALE_ERROR` stays as it is (for example HK 1980 Grid, EPSG:2326,
+  British National Grid, EPSG:27700, or the data's own UTM zone);
+- a geographic layer (longitude/latitude, degrees) goes to the UTM zone of its data;
 - a projected layer in other units (US survey feet, as in the Mesa sample data,
-  ESRI:102649) goes to the UTM zone of its data.
+  ESRI:102649) goes to the UTM zone of its data;
+- Web (pseudo-)Mercator, EPSG:3857, whose "metres" are 1/cos(latitude) ground
+  metres (a 40 m reach is 25 m on the ground in London) and which is not
+  conformal on the ellipsoid, goes to the UTM zone of its data wherever the data
+  is; so does any other projection that stretches distances at the data by more
+  than :data:`MAX_SCALE_ERROR` (World Mercator away from the equator, a UTM or
+  national grid far from its zone), measured with :meth:`pyproj.Proj.get_factors`.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TypeAlias
 
 import geopandas as gpd
@@ -25,13 +35,17 @@ from geodata.validate import format_rows
 
 __all__ = [
     "CRS_FIX",
+    "MAX_SCALE_ERROR",
     "CRSLike",
+    "MetricChoice",
     "as_crs",
     "check_lonlat_range",
     "crs_label",
     "is_metric",
+    "metric_choice",
     "metric_crs",
     "resolve_crs",
+    "scale_error",
     "to_metric",
 ]
 
@@ -47,6 +61,31 @@ CRSLike: TypeAlias = str | int | pyproj.CRS
 CRS_FIX = "pass crs=... (command line --crs), e.g. --crs EPSG:2326"
 
 _METRE_NAMES = frozenset({"metre", "meter", "m"})
+
+MAX_SCALE_ERROR = 0.01
+"""Largest relative error of a distance (|scale - 1|) over the data for a projected
+CRS in metres to be used as it is: 1 %, i.e. 0.4 m on a 40 m reach."""
+
+_PSEUDO_MERCATOR = "popular visualisation pseudo mercator"
+"""pyproj's method name of Web Mercator (EPSG:3857, ESRI:102100, EPSG:900913, EPSG:3785)."""
+
+
+@dataclass(frozen=True)
+class MetricChoice:
+    """The CRS distances are measured in, and why it was chosen.
+
+    Attributes
+    ----------
+    crs
+        A projected CRS whose units are ground metres over the data.
+    reason
+        One sentence naming the layer's CRS and what was done with it, e.g.
+        ``"EPSG:3857 (WGS 84 / Pseudo-Mercator) is Web Mercator, ...; projected
+        to EPSG:32630 (WGS 84 / UTM zone 30N), the UTM zone of the data"``.
+    """
+
+    crs: pyproj.CRS
+    reason: str
 
 
 def as_crs(crs: CRSLike, *, source: str = "crs") -> pyproj.CRS:
@@ -120,7 +159,7 @@ def crs_label(crs: CRSLike) -> str:
 
 
 def metric_crs(gdf: gpd.GeoDataFrame, *, source: str = "layer") -> pyproj.CRS:
-    """The projected CRS in metres that distances for ``gdf`` are measured in.
+    """The projected CRS in ground metres that distances for ``gdf`` are measured in.
 
     Parameters
     ----------
@@ -132,26 +171,130 @@ def metric_crs(gdf: gpd.GeoDataFrame, *, source: str = "layer") -> pyproj.CRS:
     Returns
     -------
     pyproj.CRS
-        The layer's own CRS when it is projected in metres, else the UTM zone
-        estimated from the layer's extent.
+        ``metric_choice(gdf, source=source).crs``.
 
     Raises
     ------
     CRSError
         When ``gdf`` has no CRS, or no extent to estimate a UTM zone from.
     """
+    return metric_choice(gdf, source=source).crs
+
+
+def metric_choice(
+    gdf: gpd.GeoDataFrame, *, source: str = "layer", max_scale_error: float = MAX_SCALE_ERROR
+) -> MetricChoice:
+    """Choose the CRS in ground metres for ``gdf``, and say why.
+
+    The layer's own CRS is kept when it is projected in metres, is not Web
+    (pseudo-)Mercator, and stretches or shrinks distances by at most
+    ``max_scale_error`` at the centre and the corners of the data's extent;
+    otherwise the UTM zone of the data is used.
+
+    Parameters
+    ----------
+    gdf
+        A layer with a CRS.
+    source
+        The file the layer came from, for error messages.
+    max_scale_error
+        Largest |scale - 1| accepted for a projected CRS in metres.
+
+    Returns
+    -------
+    MetricChoice
+
+    Raises
+    ------
+    CRSError
+        When ``gdf`` has no CRS, or no extent to estimate a UTM zone from
+        while its CRS cannot be used as it is.
+    """
     crs = _require_crs(gdf, source=source)
-    if is_metric(crs):
-        return crs
+    problem = _not_ground_metres(gdf, crs, max_scale_error)
+    if problem is None:
+        error = scale_error(crs, gdf.total_bounds) if _has_extent(gdf) else None
+        measured = "" if error is None else f" with a scale error of {error:.2%} over the data"
+        return MetricChoice(crs, f"{_short(crs)} is projected in metres{measured}; used as is")
     if not _has_extent(gdf):
         raise CRSError(
             source,
-            f"cannot choose a metric CRS for a layer without coordinates (its CRS is "
-            f"{_short(crs)}); pass a projected CRS in metres, e.g. crs='EPSG:2326'",
+            f"cannot choose a metric CRS for a layer without coordinates ({_short(crs)} "
+            f"{problem}); pass a projected CRS in metres, e.g. crs='EPSG:2326'",
         )
     utm: pyproj.CRS = gdf.estimate_utm_crs()
-    logger.debug("%s: %s is not metric; using %s", source, _short(crs), _short(utm))
-    return utm
+    reason = f"{_short(crs)} {problem}; projected to {_short(utm)}, the UTM zone of the data"
+    logger.info("%s: %s", source, reason)
+    return MetricChoice(utm, reason)
+
+
+def _not_ground_metres(
+    gdf: gpd.GeoDataFrame, crs: pyproj.CRS, max_scale_error: float
+) -> str | None:
+    """Why ``crs`` does not measure ground metres over ``gdf``, or ``None`` when it does."""
+    horizontal = crs.sub_crs_list[0] if crs.is_compound else crs
+    if horizontal.is_geographic:
+        return "is longitude/latitude in degrees, not metres"
+    if not is_metric(crs):
+        units = {axis.unit_name for axis in horizontal.axis_info[:2]}
+        return f"is in {', '.join(sorted(units)) or 'unknown units'}, not metres"
+    operation = horizontal.coordinate_operation
+    method = operation.method_name.lower() if operation is not None else ""
+    if not _has_extent(gdf):
+        return "is Web (pseudo-)Mercator, not ground metres" if _PSEUDO_MERCATOR in method else None
+    error = scale_error(crs, gdf.total_bounds)
+    if _PSEUDO_MERCATOR in method:
+        scale = "unknown" if error is None else f"{1 + error:.3f}"
+        return (
+            f"is Web (pseudo-)Mercator, whose metres are not ground metres "
+            f"(scale about {scale} at the data)"
+        )
+    if error is not None and error > max_scale_error:
+        return (
+            f"distorts ground distances by {error:.1%} over the data "
+            f"(more than the {max_scale_error:.0%} allowed)"
+        )
+    return None
+
+
+def scale_error(crs: pyproj.CRS, bounds: np.ndarray) -> float | None:
+    """The largest |scale - 1| of ``crs`` at the centre and corners of ``bounds``.
+
+    Parameters
+    ----------
+    crs
+        A projected CRS.
+    bounds
+        ``(minx, miny, maxx, maxy)`` in ``crs``.
+
+    Returns
+    -------
+    float or None
+        The relative error of a ground distance in the worst direction (from
+        the axes of Tissot's indicatrix) over the points where the projection
+        is defined, or ``None`` when pyproj cannot compute the factors there
+        (a CRS without a geodetic datum, or coordinates outside its domain:
+        :func:`to_metric` then reports them as implausible).
+    """
+    horizontal = crs.sub_crs_list[0] if crs.is_compound else crs
+    if horizontal.geodetic_crs is None:
+        return None
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    xs = np.array([(minx + maxx) / 2, minx, minx, maxx, maxx])
+    ys = np.array([(miny + maxy) / 2, miny, maxy, miny, maxy])
+    try:
+        to_lonlat = pyproj.Transformer.from_crs(
+            horizontal, horizontal.geodetic_crs, always_xy=True
+        )
+        lon, lat = to_lonlat.transform(xs, ys)
+        factors = pyproj.Proj(horizontal).get_factors(lon, lat, errcheck=False)
+    except (PyprojCRSError, pyproj.exceptions.ProjError):
+        return None
+    axes = np.concatenate([np.asarray(factors.tissot_semimajor, dtype=float),
+                           np.asarray(factors.tissot_semiminor, dtype=float)])
+    errors = np.abs(axes - 1.0)
+    errors = errors[np.isfinite(errors)]
+    return float(errors.max()) if errors.size else None
 
 
 def to_metric(

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from geodata.crs import to_metric
+from geodata.crs import metric_choice, to_metric
 from geodata.errors import LayerError, OptionError
 from planner.coverage.disc import DecayBands, baseline_quality, coverage_matrix
 from planner.coverage.models import CoverageModel, DiscModel
@@ -294,7 +294,8 @@ def _prepare(
     src: Mapping[str, str],
 ) -> Assembly:
     """Project every layer to the working CRS; ids, exclusions and the canonical site order."""
-    demand = to_metric(demand, source=src["demand"])
+    choice = metric_choice(demand, source=src["demand"])  # the CRS and why (summary.json)
+    demand = to_metric(demand, source=src["demand"], crs=choice.crs)
     crs = demand.crs
     sites = to_metric(sites, source=src["sites"], crs=crs)
     if weight not in demand.columns:
@@ -318,7 +319,8 @@ def _prepare(
         existing = to_metric(existing, source=src["existing"], crs=crs)
     if districts is not None:
         districts = to_metric(districts, source=src["districts"], crs=crs)
-    return Assembly(demand, np.arange(0), sites, crs, existing, districts, exclusions, {})
+    return Assembly(demand, np.arange(0), sites, crs, existing, districts, exclusions, {},
+                    crs_reason=choice.reason)
 
 
 def _problem(

@@ -123,6 +123,8 @@ def _report(plan: Any, folder: Path, seconds: float) -> None:
             f"  ({asked:,} asked: no further site adds any coverage, so "
             f"{asked - plan.n_sets:,} are not placed.)"
         )
+    if plan.parameters.get("crs_reason"):
+        click.echo(f"  distances in ground metres: {plan.parameters['crs_reason']}")
     for ph in plan.phases if len(plan.phases) > 1 else ():
         click.echo(f"  phase {ph.phase}: {ph.n_sets:,} sets, cumulative {ph.coverage_share:.1%}")
     click.echo(

@@ -58,6 +58,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "parameters": dict(plan.parameters),
         "inputs": dict(plan.inputs),
         "crs": plan.crs,
+        "crs_reason": plan.parameters.get("crs_reason"),
         "camplan_version": camplan_version(),
     }
     summary = json_value(summary)

