@@ -30,11 +30,11 @@ from maps.compare.run import write_comparison_folder
 from maps.export.folder import MapWriter
 from planner.coverage.disc import baseline_quality, coverage_matrix
 from planner.plan.districts import district_table
-from planner.plan.result import Certificate, Plan
+from planner.plan.ranks import RankQuality, rank_quality
+from planner.plan.result import Certificate, PhaseResult, Plan
 
 __all__ = [
     "SWEEPS",
-    "RankCoverage",
     "parse_values",
     "plan_prefix",
     "rank_coverage",
@@ -100,30 +100,16 @@ def _points(gdf: gpd.GeoDataFrame) -> np.ndarray:
     return out
 
 
-@dataclasses.dataclass(frozen=True)
-class RankCoverage:
-    """Coverage qualities of a plan's sets over its demand points (disc model)."""
+def rank_coverage(plan: Plan) -> RankQuality | None:
+    """What each set of ``plan`` covers, in rank order, or ``None`` when that is unknown.
 
-    base: np.ndarray
-    """Quality from the existing cameras, per demand point."""
-    matrix: Any
-    """``n_demand x n_sets`` sparse qualities, columns in rank order."""
-
-    def after(self, sets: int) -> np.ndarray:
-        """Quality of every demand point after the first ``sets`` sets."""
-        if sets <= 0:
-            return self.base.copy()
-        q = self.matrix[:, :sets].max(axis=1)
-        q = np.asarray(q.toarray() if hasattr(q, "toarray") else q, dtype=float).ravel()
-        return np.maximum(self.base, q)
-
-
-def rank_coverage(plan: Plan) -> RankCoverage | None:
-    """Recompute what each set of ``plan`` covers, or ``None`` when that is not possible.
-
-    Only the disc model (with its decay bands) is recomputed here; the result
-    is used only when it reproduces ``plan.demand.covered`` exactly.
+    A plan from the optimiser carries it (:attr:`Plan.rank_quality`, from the
+    run's own coverage matrix, whatever the coverage model). For a plan built
+    otherwise, a disc-model plan is recomputed here, and used only when it
+    reproduces ``plan.demand.covered`` exactly; any other model gives ``None``.
     """
+    if plan.rank_quality is not None:
+        return plan.rank_quality
     if plan.parameters.get("coverage_model", "disc") != "disc" or not len(plan.demand):
         return None
     demand = _points(plan.demand)
@@ -132,7 +118,9 @@ def rank_coverage(plan: Plan) -> RankCoverage | None:
     if plan.existing is not None and len(plan.existing):
         base = baseline_quality(demand, _points(plan.existing), plan.radius_m, bands=bands)
     sites = np.asarray(plan.sites.sort_values("rank").geometry.array)
-    cover = RankCoverage(base, coverage_matrix(demand, sites, plan.radius_m, bands=bands).tocsc())
+    matrix = coverage_matrix(demand, sites, plan.radius_m, bands=bands).tocsc()
+    rows = np.arange(len(demand))
+    cover = rank_quality(matrix, base, np.arange(len(sites)), rows)
     if not np.allclose(cover.after(len(sites)), plan.demand["covered"].to_numpy(dtype=float),
                        rtol=0, atol=1e-9):
         logger.info("sweep: the plan's coverage could not be recomputed; districts left blank")
@@ -140,13 +128,31 @@ def rank_coverage(plan: Plan) -> RankCoverage | None:
     return cover
 
 
-def plan_prefix(plan: Plan, sets: int, *, coverage: RankCoverage | None = None) -> Plan:
+def _check_prefix(plan: Plan, sets: int) -> None:
+    ends = [p.cumulative_sets for p in plan.phases]
+    if sets > plan.n_sets:
+        raise OptionError("--sets", f"the run placed only {plan.n_sets:,} sets (no other "
+                                    f"candidate adds coverage), fewer than {sets:,}: sweep "
+                                    "smaller sizes")
+    if sets not in ends:
+        raise OptionError("--sets", f"{sets} is not the end of a phase of the plan ({ends})")
+
+
+def _prefix_certificate(phase: PhaseResult, covered: float) -> Certificate:
+    """The certificate of the first phases up to ``phase``: that phase's own bound and method."""
+    bound = max(float(phase.upper_bound), covered)
+    gap = (bound - covered) / bound if bound > 0 else 0.0
+    proven = gap <= PROVEN_TOLERANCE
+    return Certificate(bound, 0.0 if proven else gap, phase.bound_method, proven)
+
+
+def plan_prefix(plan: Plan, sets: int, *, coverage: RankQuality | None = None) -> Plan:
     """The plan made of the first phases of ``plan`` up to ``sets`` sets.
 
     ``sets`` must be the cumulative size at the end of a phase. Covered
-    weight, the curve and the bound come from the run itself; per-district
-    coverage is recomputed from the first ``sets`` sites (disc model; left
-    blank otherwise).
+    weight, the curve, the bound and its method come from the run itself;
+    per-demand-point and per-district coverage from the run's own coverage
+    (:func:`rank_coverage`; left blank when unknown).
 
     Parameters
     ----------
@@ -155,23 +161,13 @@ def plan_prefix(plan: Plan, sets: int, *, coverage: RankCoverage | None = None) 
     sets
         The cumulative number of sets at the end of one of its phases.
     coverage
-        From :func:`rank_coverage`; computed when not given.
+        From :func:`rank_coverage`; taken from the plan when not given.
     """
-    ends = [p.cumulative_sets for p in plan.phases]
-    if sets > plan.n_sets:
-        raise OptionError("--sets", f"the run placed only {plan.n_sets:,} sets (no other "
-                                    f"candidate adds coverage), fewer than {sets:,}: sweep "
-                                    "smaller sizes")
-    if sets not in ends:
-        raise OptionError("--sets", f"{sets} is not the end of a phase of the plan ({ends})")
+    _check_prefix(plan, sets)
     if sets == plan.n_sets:
         return plan
-    i = ends.index(sets)
-    phases = plan.phases[: i + 1]
+    phases = plan.phases[: [p.cumulative_sets for p in plan.phases].index(sets) + 1]
     covered = float(plan.curve[sets])
-    bound = max(float(phases[-1].upper_bound), covered)
-    gap = (bound - covered) / bound if bound > 0 else 0.0
-    proven = gap <= PROVEN_TOLERANCE
     sites = plan.sites[plan.sites["rank"] <= sets].copy()
     footprints = plan.footprints[plan.footprints["rank"] <= sets].copy()
     if coverage is None:
@@ -189,11 +185,12 @@ def plan_prefix(plan: Plan, sets: int, *, coverage: RankCoverage | None = None) 
                   "run_phases": [p.n_sets for p in plan.phases],
                   "note": "the first phases of one run (greedy plans are nested)"},
     }
+    ranks = None if coverage is None else RankQuality(coverage.base, coverage.rises[:, :sets])
     return dataclasses.replace(
         plan, sites=sites, footprints=footprints, demand=demand, districts=districts,
         covered_weight=covered, curve=np.asarray(plan.curve[: sets + 1]), phases=phases,
-        certificate=Certificate(bound, 0.0 if proven else gap, "online-submodular", proven),
-        parameters=parameters,
+        certificate=_prefix_certificate(phases[-1], covered), parameters=parameters,
+        rank_quality=ranks,
     )
 
 

@@ -14,6 +14,7 @@ import shapely
 from geodata.crs import crs_label
 from planner.coverage.models import CoverageModel
 from planner.plan.districts import district_table
+from planner.plan.ranks import rank_quality
 from planner.plan.result import Certificate, PhaseResult, Plan
 from planner.solver.optimise import Solution
 from planner.solver.problem import CoverageProblem
@@ -147,6 +148,7 @@ def _phases(solution: Solution, total: float) -> tuple[PhaseResult, ...]:
                 coverage_share=covered / total if total > 0 else 0.0,
                 greedy_weight=greedy,
                 upper_bound=float(bound),
+                bound_method=solution.phase_method(t),
             )
         )
         start = end
@@ -209,4 +211,5 @@ def assemble_plan(
         inputs=dict(about.inputs),
         timings=dict(timings),
         title=about.title,
+        rank_quality=rank_quality(problem.csc, problem.baseline, solution.order, parts.order),
     )

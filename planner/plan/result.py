@@ -9,6 +9,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
+from planner.plan.ranks import RankQuality
+
 __all__ = ["Certificate", "PhaseResult", "Plan"]
 
 
@@ -49,6 +51,8 @@ class PhaseResult:
     """What plain greedy (no local search) covers with the same cumulative number of sets."""
     upper_bound: float
     """An upper bound on any plan with ``cumulative_sets`` new sets."""
+    bound_method: str = "online-submodular"
+    """How :attr:`upper_bound` was obtained (see :attr:`Certificate.method`)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,11 @@ class Plan:
         Seconds spent in each stage; the only part of a plan that differs between runs.
     crs
         The working CRS (projected, metres), as ``"EPSG:xxxx"`` or WKT.
+    rank_quality
+        Each demand point's coverage quality after each rank, from the run's
+        own coverage matrix (any coverage model): what a plan of the first
+        phases of this one covers (:func:`maps.compare.sweep.plan_prefix`).
+        ``None`` when the plan was not built by the optimiser.
     """
 
     sites: gpd.GeoDataFrame
@@ -125,6 +134,7 @@ class Plan:
     inputs: Mapping[str, str] = field(default_factory=dict)
     timings: Mapping[str, float] = field(default_factory=dict)
     title: str = "camplan plan"
+    rank_quality: RankQuality | None = field(default=None, compare=False, repr=False)
 
     @property
     def n_sets(self) -> int:

@@ -100,8 +100,12 @@ def phase_bounds(
     online: Sequence[float],
     whole: float,
     start: Start,
-) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    """Each phase's end (in picks made) and bound; ``whole`` is the last phase's bound."""
+) -> tuple[tuple[int, ...], tuple[float, ...], tuple[str, ...]]:
+    """Each phase's end (in picks made), bound and how the bound was obtained.
+
+    ``whole`` is the last phase's bound (its method is the plan's); an earlier
+    phase's is the online bound or, when tighter, the Lagrangian one.
+    """
     total = float(problem.weights.sum())
     if start.budget is None:
         ends = tuple(min(e, len(state.chosen)) for e in start.ends)
@@ -118,7 +122,11 @@ def phase_bounds(
         min(max(float(b), float(curve[e])), total)
         for b, e in zip([*earlier, whole], ends, strict=True)
     )
-    return ends, bounds
+    methods = tuple(
+        "lagrangian" if e < float(b) else "online-submodular"
+        for e, b in zip(earlier, online[:-1], strict=True)
+    )
+    return ends, bounds, methods
 
 
 def _phase_bound(

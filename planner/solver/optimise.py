@@ -103,7 +103,7 @@ def _solution(
     curve, greedy_curve = curves
     total = float(problem.weights.sum())
     bound = min(max(cert.bound, float(curve[-1])), total)
-    ends, bounds = phase_bounds(problem, state, curve, online.bounds, bound, start)
+    ends, bounds, methods = phase_bounds(problem, state, curve, online.bounds, bound, start)
     phase_of = np.searchsorted(np.asarray(ends), np.arange(len(state.chosen)), side="right") + 1
     stats = SolverStats(
         swaps=tally.swaps,
@@ -130,6 +130,7 @@ def _solution(
         total_weight=total,
         stats=stats,
         timings=timings,
+        phase_methods=(*methods, cert.method),
     )
 
 

@@ -85,6 +85,8 @@ class Solution:
         What the optimiser did.
     timings
         Seconds per stage.
+    phase_methods
+        How each of ``phase_bounds`` was obtained (the last is ``bound_method``).
     """
 
     order: np.ndarray
@@ -100,6 +102,13 @@ class Solution:
     total_weight: float
     stats: SolverStats = field(default_factory=SolverStats)
     timings: StageTimings = field(default_factory=StageTimings)
+    phase_methods: tuple[str, ...] = ()
+
+    def phase_method(self, phase: int) -> str:
+        """How the bound of phase ``phase`` (0-based) was obtained."""
+        if phase < len(self.phase_methods):
+            return self.phase_methods[phase]
+        return self.bound_method if phase == len(self.phase_bounds) - 1 else "online-submodular"
 
     @property
     def covered_weight(self) -> float:
