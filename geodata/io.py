@@ -24,6 +24,7 @@ import pyogrio
 import pyogrio.errors
 import pyproj
 
+from geodata.cells import typed_columns
 from geodata.crs import CRS_FIX, CRSLike, as_crs, check_lonlat_range, resolve_crs
 from geodata.errors import CRSError, LayerError, OptionError
 from geodata.raster import RASTER_SUFFIXES, raster_points, read_raster
@@ -267,8 +268,10 @@ def _read_table(path: Path, *, source: str) -> pd.DataFrame:
         {"sep": sep, "low_memory": False} if sep else {"sep": None, "engine": "python"}
     )
     try:
-        frame: pd.DataFrame = pd.read_csv(path, encoding="utf-8-sig", **options)
-        return frame
+        # Every cell as text, only empty cells missing ("NA" may be an id or a name);
+        # a column becomes numbers only when nothing is lost (geodata.cells).
+        frame: pd.DataFrame = pd.read_csv(path, encoding="utf-8-sig", dtype=str,
+                                          keep_default_na=False, na_values=[""], **options)
     except pd.errors.EmptyDataError as err:
         raise LayerError(source, "is empty: no header and no rows") from err
     except UnicodeDecodeError as err:
@@ -281,6 +284,7 @@ def _read_table(path: Path, *, source: str) -> pd.DataFrame:
             f"is not a well-formed table ({_reason(err)}); check the delimiter, quoting "
             "and that every row has as many fields as the header",
         ) from err
+    return typed_columns(frame)
 
 
 def _find_column(frame: pd.DataFrame, name: str) -> str | None:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from geodata.errors import LayerError, OptionError
+from maps.export.values import from_spreadsheet_cell
 
 __all__ = [
     "MARKER",
@@ -136,9 +137,11 @@ def _float(value: Any) -> float:
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV camplan wrote, each cell as it was before :func:`spreadsheet_cell`."""
     try:
         with path.open(encoding="utf-8", newline="") as fh:
-            return list(csv.DictReader(fh))
+            return [{from_spreadsheet_cell(k): from_spreadsheet_cell(v) for k, v in row.items()}
+                    for row in csv.DictReader(fh)]
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise LayerError(str(path), f"cannot be read as CSV ({err}); write the plan again"
                          ) from err

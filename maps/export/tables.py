@@ -12,7 +12,7 @@ import numpy as np
 
 from maps.export.features import COORD_DECIMALS, SITE_COLUMNS, ordered_columns
 from maps.export.lonlat import WGS84
-from maps.export.values import cell_texts, format_cell, ratio
+from maps.export.values import cell_texts, format_cell, ratio, spreadsheet_cell
 from planner.plan.result import Plan
 
 __all__ = [
@@ -45,11 +45,15 @@ def _fixed(values: Iterable[float], decimals: int) -> list[str]:
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[Iterable[str]]) -> Path:
-    """Write UTF-8 CSV with Unix line endings."""
+    """Write UTF-8 CSV with Unix line endings, every cell safe in a spreadsheet.
+
+    A cell a spreadsheet would run as a formula gets a leading ``'``
+    (:func:`~maps.export.values.spreadsheet_cell`); negative numbers stay numbers.
+    """
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow([spreadsheet_cell(h) for h in header])
+        writer.writerows([spreadsheet_cell(c) for c in row] for row in rows)
     logger.debug("wrote %s", path)
     return path
 

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,16 @@ import pandas as pd
 from maps.export.geojson import compact_json
 
 __all__ = [
+    "FORMULA_STARTS",
     "cell_texts",
     "dumps_json",
     "format_cell",
+    "from_spreadsheet_cell",
     "is_missing",
     "json_column",
     "json_value",
     "ratio",
+    "spreadsheet_cell",
     "write_json",
 ]
 
@@ -135,3 +139,54 @@ def write_json(obj: Any, path: Path, *, indent: int | None = None) -> Path:
 def ratio(numerator: float, denominator: float, *, default: float = 0.0) -> float:
     """``numerator / denominator``, ``default`` when the denominator is not positive."""
     return numerator / denominator if denominator > 0 else default
+
+
+# --------------------------------------------------------------------------- spreadsheets
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet run a cell as a formula (OWASP "CSV injection")."""
+
+_NUMBER = re.compile(r"-(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def _runs_as_formula(text: str) -> bool:
+    """Whether a spreadsheet would run ``text`` (a negative number is just a number)."""
+    return text.startswith(FORMULA_STARTS) and _NUMBER.fullmatch(text) is None
+
+
+def spreadsheet_cell(text: str) -> str:
+    """``text`` made safe to open in a spreadsheet: a ``'`` before a would-be formula.
+
+    A cell starting with ``= + - @``, tab or carriage return is prefixed with a
+    single quote, which spreadsheets take as "this is text"; a negative number
+    (``-12.5``, ``-1e-05``) is left as it is. Text that already starts with
+    quotes before such a character gets one more, so :func:`from_spreadsheet_cell`
+    gives back every text exactly.
+
+    Parameters
+    ----------
+    text
+        One CSV cell as written by :func:`format_cell`.
+
+    Returns
+    -------
+    str
+    """
+    return "'" + text if _runs_as_formula(text.lstrip("'")) else text
+
+
+def from_spreadsheet_cell(text: str) -> str:
+    """The text :func:`spreadsheet_cell` was given for ``text`` (reading our own CSV back).
+
+    Parameters
+    ----------
+    text
+        One cell of a CSV written by camplan.
+
+    Returns
+    -------
+    str
+    """
+    if text.startswith("'") and _runs_as_formula(text.lstrip("'")):
+        return text[1:]
+    return text
