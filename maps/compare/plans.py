@@ -280,10 +280,12 @@ class PairDiff:
 
     @property
     def per_unit_weight(self) -> float:
+        """Weight gained per :attr:`unit` extra sets (NaN without extra sets)."""
         return self.extra_weight / self.extra_sets * self.unit if self.extra_sets else math.nan
 
     @property
     def per_unit_share(self) -> float:
+        """Share gained per :attr:`unit` extra sets (NaN without extra sets)."""
         return self.extra_share / self.extra_sets * self.unit if self.extra_sets else math.nan
 
 
@@ -334,6 +336,7 @@ class Comparison:
 
     @property
     def labels(self) -> tuple[str, ...]:
+        """The plans' labels, in order."""
         return tuple(p.label for p in self.plans)
 
     def district(self, plan: PlanRecord, name: str) -> DistrictRow | None:
@@ -345,6 +348,7 @@ class Comparison:
 
 
 def too_few_plans(n: int) -> OptionError:
+    """The error for a comparison of ``n`` < 2 plans."""
     return OptionError("compare", f"needs at least two plans, got {n}: "
                                   "pass two or more plan folders or scenario files")
 
