@@ -16,11 +16,14 @@ from shapely.geometry import Point, box
 import planner.scenario
 from maps.cli.main import main
 from maps.compare.plans import compare_plans, load_plan
-from maps.compare.run import write_comparison_folder
+from maps.compare.run import ComparisonOutput, write_comparison_folder
 from maps.compare.sweep import parse_values, plan_prefix, rank_coverage, sweep_scenario
 from maps.export.folder import write_plan
 from maps.export.tables import curve_to_csv
 from planner.plan.result import Certificate, Plan
+
+QUIET = ComparisonOutput(interactive_map=False)
+"""Sweeps written without the interactive comparison map (faster)."""
 
 HOSTILE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -278,7 +281,7 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list:
 
 
 def test_a_sweep_over_sets_is_one_nested_run(scenario: Path, runs: list, tmp_path: Path) -> None:
-    out = sweep_scenario(scenario, "sets", (2, 4, 7), tmp_path / "sweep", interactive_map=False)
+    out = sweep_scenario(scenario, "sets", (2, 4, 7), tmp_path / "sweep", output=QUIET)
     assert len(runs) == 1
     assert runs[0].sets == 7
     assert runs[0].phases == (2, 2, 3)
@@ -325,7 +328,7 @@ def test_a_sweep_over_radius_runs_once_per_value(
     scenario: Path, runs: list, tmp_path: Path
 ) -> None:
     out = sweep_scenario(scenario, "radius", (30.0, 60.0), tmp_path / "sweep",
-                         interactive_map=False)
+                         output=QUIET)
     assert [s.radius for s in runs] == [30.0, 60.0]
     data = json.loads((out / "comparison.json").read_text())
     assert [p["radius_m"] for p in data["plans"]] == [30.0, 60.0]

@@ -18,12 +18,16 @@ import pytest
 import shapely
 from shapely.geometry import box
 
+from maps.compare.run import ComparisonOutput
 from maps.compare.sweep import plan_prefix, rank_coverage, sweep_scenario
 from planner.api import PlanLayers, PlanOptions, plan_sites
 from planner.coverage.disc import coverage_matrix
 from planner.coverage.sightline import SightlineModel
 from planner.plan.result import Plan
 from planner.scenario import load_scenario, run_scenario
+
+QUIET = ComparisonOutput(interactive_map=False)
+"""Sweeps written without the interactive comparison map (faster)."""
 
 CRS = "EPSG:32612"
 X0, Y0 = 412_000.0, 3_697_000.0
@@ -131,7 +135,7 @@ def test_a_sightline_sweep_writes_direct_plan_districts(
         f'radius = {RADIUS}\nsets = 3\ndistricts = "districts.gpkg"\ndistrict_name = "name"\n'
         'population = "people"\nmodel = "sightline"\nbuildings = "buildings.gpkg"\n',
         encoding="utf-8")
-    out = sweep_scenario(path, "sets", (3, 8), tmp_path / "sweep", interactive_map=False)
+    out = sweep_scenario(path, "sets", (3, 8), tmp_path / "sweep", output=QUIET)
     cut = out / "plans" / "sets-3"
     summary = json.loads((cut / "summary.json").read_text(encoding="utf-8"))
     full = json.loads((out / "plans" / "sets-8" / "summary.json").read_text(encoding="utf-8"))

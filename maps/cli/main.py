@@ -238,6 +238,7 @@ def sweep(
     A sweep over --sets is one optimisation: greedy plans are nested, so the
     plan of each size is the first phases of the largest.
     """
+    from maps.compare.run import ComparisonOutput
     from maps.compare.sweep import parse_values, sweep_scenario
     from maps.webmap.map import save_map
 
@@ -258,8 +259,7 @@ def sweep(
             values,
             out,
             data_dir=data_dir,
-            overwrite=overwrite,
-            map_writer=save_map,
+            output=ComparisonOutput(overwrite=overwrite, map_writer=save_map),
             progress=progress,
         )
     _report_comparison(folder, time.perf_counter() - t0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,31 @@ from maps.compare.page import write_comparison
 from maps.compare.plans import MARKER, PlanRecord, compare_plans, load_plan, too_few_plans
 from maps.export.folder import MapWriter, write_folder, write_outputs
 
-__all__ = ["PLANS_DIR", "compare_paths", "write_comparison_folder"]
+__all__ = ["PLANS_DIR", "ComparisonOutput", "compare_paths", "write_comparison_folder"]
 
 logger = logging.getLogger(__name__)
 
 PLANS_DIR = "plans"
 """Sub-folder of a comparison that holds the plans it ran itself (scenarios, sweeps)."""
+
+
+@dataclass(frozen=True)
+class ComparisonOutput:
+    """How a comparison folder is written.
+
+    Attributes
+    ----------
+    overwrite
+        Replace an earlier comparison folder.
+    map_writer
+        Writes each new plan's ``map.html`` (e.g. :func:`maps.webmap.save_map`).
+    interactive_map
+        Also write ``compare_map.html`` (the sites on an offline folium map).
+    """
+
+    overwrite: bool = False
+    map_writer: MapWriter | None = None
+    interactive_map: bool = True
 
 
 def _unique(names: Sequence[str]) -> list[str]:

@@ -26,8 +26,7 @@ import numpy as np
 import shapely
 
 from geodata.errors import OptionError
-from maps.compare.run import write_comparison_folder
-from maps.export.folder import MapWriter
+from maps.compare.run import ComparisonOutput, write_comparison_folder
 from planner.coverage.disc import baseline_quality, coverage_matrix
 from planner.plan.districts import district_table
 from planner.plan.ranks import RankQuality, rank_quality
@@ -263,12 +262,25 @@ def sweep_scenario(
     out_dir: str | os.PathLike[str],
     *,
     data_dir: Path | None = None,
-    overwrite: bool = False,
-    map_writer: MapWriter | None = None,
+    output: ComparisonOutput | None = None,
     progress: Any = None,
-    interactive_map: bool = True,
 ) -> Path:
     """``camplan sweep``: plan ``path`` for each value, write each plan and the comparison.
+
+    Parameters
+    ----------
+    path
+        The scenario file.
+    parameter, values
+        The parameter swept and its values (:func:`parse_values`).
+    out_dir
+        The comparison folder.
+    data_dir
+        Where the scenario's layer files are, when not beside it.
+    output
+        Overwrite, map writer, interactive map (default :class:`ComparisonOutput`).
+    progress
+        A progress display for the runs.
 
     Returns
     -------
@@ -281,5 +293,7 @@ def sweep_scenario(
     scenario = load_scenario(path, data_dir=data_dir)
     makers = sweep_plans(scenario, parameter, values,
                          run=lambda s: run_scenario(s, progress=progress))
-    return write_comparison_folder(out_dir, makers, overwrite=overwrite,
-                                   map_writer=map_writer, interactive_map=interactive_map)
+    output = output or ComparisonOutput()
+    return write_comparison_folder(out_dir, makers, overwrite=output.overwrite,
+                                   map_writer=output.map_writer,
+                                   interactive_map=output.interactive_map)

@@ -17,8 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from geodata.errors import OutputError
-from maps.export import features, gpkg, summary, tables
+from maps.export.features import footprints_geojson_text, plan_geojson_text, write_geojson
+from maps.export.gpkg import write_geopackage
 from maps.export.styles import write_qml_files
+from maps.export.summary import write_summary
+from maps.export.tables import curve_to_csv, districts_to_csv, sites_to_csv
 from maps.report import report
 from planner.plan.result import Plan
 
@@ -47,20 +50,20 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
         Called as ``map_writer(plan, folder / "map.html")`` when given.
     """
     t0 = time.perf_counter()
-    features.write_geojson(features.plan_geojson_text(plan), folder / "sites.geojson")
-    features.write_geojson(features.footprints_geojson_text(plan), folder / "footprints.geojson")
+    write_geojson(plan_geojson_text(plan), folder / "sites.geojson")
+    write_geojson(footprints_geojson_text(plan), folder / "footprints.geojson")
     write_qml_files(plan, folder)
-    gpkg.write_geopackage(plan, folder / "plan.gpkg")
-    tables.sites_to_csv(plan, folder / "sites.csv")
-    tables.curve_to_csv(plan, folder / "curve.csv")
+    write_geopackage(plan, folder / "plan.gpkg")
+    sites_to_csv(plan, folder / "sites.csv")
+    curve_to_csv(plan, folder / "curve.csv")
     if plan.districts is not None:
-        tables.districts_to_csv(plan, folder / "districts.csv")
+        districts_to_csv(plan, folder / "districts.csv")
     report.write_report(plan, folder)
     if map_writer is not None:
         map_writer(plan, folder / "map.html")
     # The summary comes last so that it can say how long writing the rest took.
     timings = {**plan.timings, "write": time.perf_counter() - t0}
-    summary.write_summary(dataclasses.replace(plan, timings=timings), folder / "summary.json")
+    write_summary(dataclasses.replace(plan, timings=timings), folder / "summary.json")
 
 
 def _check_target(target: Path, *, overwrite: bool, marker: str = MARKER) -> None:
