@@ -106,7 +106,7 @@ class RasterCells:
     def quads(self, crs: CRSLike | None = None) -> np.ndarray:
         """Each cell as a polygon through its 4 reprojected corners, in ``crs``."""
         corners = self.corners(crs)
-        return shapely.polygons(np.concatenate([corners, corners[:, :1]], axis=1))
+        return np.asarray(shapely.polygons(np.concatenate([corners, corners[:, :1]], axis=1)))
 
 
 def read_raster(

@@ -10,7 +10,7 @@ one holding ``{%`` stopped the map with a template error.
 
 The classes here render each macro once and add its text as it is, with the
 two changes Jinja's second pass makes to plain text (line endings become
-``\\n`` and one trailing newline is dropped), so a page without template
+Unix newlines and one trailing newline is dropped), so a page without template
 syntax in its data comes out byte for byte as before.
 """
 
