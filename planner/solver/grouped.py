@@ -1,0 +1,331 @@
+"""The optimiser for camera sets (mounts with up to ``k`` directional cameras), by phase.
+
+The model, greedy rule and certificate are stated in :mod:`planner.solver.sets`.
+Per phase, as for single-column sites (:mod:`planner.solver.optimise`): lazy
+greedy continues from the earlier phases, local search re-orients cameras and
+moves sets with earlier phases fixed (:mod:`planner.solver.sets_search`), small
+phases are solved exactly by HiGHS (:mod:`planner.solver.sets_mip`) and replaced
+when the MIP covers more, and the sets of the phase are ranked greedily. The
+certificate is the best of the online bound over every observed state and,
+for small instances, the LP relaxation (or the MIP's dual bound).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from geodata.errors import OptionError
+from planner.solver.bounds import top_sum
+from planner.solver.optimise import Exact, Progress, Solution, _as_indices, phase_sizes
+from planner.solver.problem import CoverageProblem
+from planner.solver.sets import (
+    SetLayout,
+    SetState,
+    apply_column,
+    commit_column,
+    evaluate_mount,
+    restore,
+    scratch,
+    set_bound_terms,
+)
+from planner.solver.sets_mip import SetLimits, solve_sets
+
+__all__ = ["SetOptions", "SetSolution", "optimise_sets"]
+
+logger = logging.getLogger(__name__)
+
+#: Instances up to this many camera-point pairs get the LP bound and the exact MIP (auto).
+AUTO_EXACT_SET_NNZ = 30_000
+PROVEN_TOLERANCE = 1e-7
+
+
+@dataclass(frozen=True)
+class SetOptions:
+    """Limits and switches of a camera-set run (indices are mounts, not columns).
+
+    Attributes
+    ----------
+    sets, phases
+        Number of new sets and phase sizes (see :func:`planner.solver.optimise.phase_sizes`).
+    costs, budget
+        Cost per mount and a total budget, instead of a count.
+    forced, forbidden
+        Mounts that must be / must never be chosen (a forced mount's pans are optimised).
+    conflicts
+        Sparse mount x mount matrix of pairs closer than the minimum spacing.
+    local_search, exact, time_limit
+        As for :func:`planner.solver.optimise.optimise`.
+    """
+
+    sets: int | None = None
+    phases: Sequence[int] | None = None
+    costs: np.ndarray | None = None
+    budget: float | None = None
+    forced: Sequence[int] = ()
+    forbidden: Sequence[int] = ()
+    conflicts: sparse.csr_array | None = None
+    local_search: bool = True
+    exact: Exact = "auto"
+    time_limit: float = 30.0
+
+
+@dataclass(frozen=True)
+class SetSolution(Solution):
+    """A :class:`~planner.solver.optimise.Solution` whose ``order`` holds mounts, with
+    ``pans``: the pan indices of each set's cameras (same order)."""
+
+    pans: tuple[tuple[int, ...], ...] = ()
+
+
+def _mount_count(problem: CoverageProblem, layout: SetLayout) -> int:
+    if problem.n_sites % layout.n_pans:
+        raise OptionError("pans", f"{problem.n_sites} columns are not whole mounts of "
+                                  f"{layout.n_pans} pans")
+    return problem.n_sites // layout.n_pans
+
+
+def add_set(problem: CoverageProblem, layout: SetLayout, state: SetState, j: int,
+            pans: Sequence[int], *, cost: float = 1.0,
+            conflicts: sparse.csr_array | None = None,
+            buffers: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """Add mount ``j`` with cameras at ``pans`` to ``state``; returns the weight it adds."""
+    gain = set_gain(problem, layout, state.best, j, pans, buffers)
+    csc = problem.csc
+    for p in pans:
+        commit_column(csc.indptr, csc.indices, csc.data, state.best, j * layout.n_pans + p)
+    state.chosen.append(int(j))
+    state.pans.append(tuple(sorted(int(p) for p in pans)))
+    state.gains.append(float(gain))
+    state.spent += cost
+    state.available[j] = False
+    if conflicts is not None:
+        state.available[conflicts.indices[conflicts.indptr[j]:conflicts.indptr[j + 1]]] = False
+    return gain
+
+
+def best_configuration(problem: CoverageProblem, layout: SetLayout, best: np.ndarray,
+                       j: int) -> tuple[float, tuple[int, ...]]:
+    """The greedy rule's configuration of mount ``j`` given ``best``, and its gain."""
+    csc = problem.csc
+    save_r, save_v = scratch(problem, layout)
+    pans = np.full(max(layout.per_set, len(layout.offsets())), -1, dtype=np.int64)
+    gain = evaluate_mount(csc.indptr, csc.indices, csc.data, problem.weights, best, int(j),
+                          layout.n_pans, layout.per_set, layout.offsets(), layout.spread_code,
+                          pans, save_r, save_v)
+    return float(gain), tuple(sorted(int(p) for p in pans if p >= 0))
+
+
+def set_gain(problem: CoverageProblem, layout: SetLayout, best: np.ndarray, j: int,
+             pans: Sequence[int], buffers: tuple[np.ndarray, np.ndarray] | None = None
+             ) -> float:
+    """Weight mount ``j`` with cameras at ``pans`` would add to ``best`` (left unchanged).
+
+    ``buffers`` are undo stacks from :func:`planner.solver.sets.scratch` (made when absent).
+    """
+    csc = problem.csc
+    save_r, save_v = scratch(problem, layout) if buffers is None else buffers
+    top = 0
+    for p in pans:
+        top = apply_column(csc.indptr, csc.indices, csc.data, best, j * layout.n_pans + p,
+                           save_r, save_v, top)
+    rows, old = save_r[:top], save_v[:top]
+    first = np.unique(rows, return_index=True)[1]  # a row's first push holds its old value
+    gain = float(np.dot(problem.weights[rows[first]], best[rows[first]] - old[first]))
+    restore(best, save_r, save_v, top)
+    return gain
+
+
+class SetBound:
+    """The online bound (module :mod:`planner.solver.sets`) over observed states, per budget.
+
+    ``budgets`` count every set of a plan (forced ones too): a plan may re-orient any mount.
+    """
+
+    def __init__(self, problem: CoverageProblem, layout: SetLayout, budgets: Sequence[float], *,
+                 eligible: np.ndarray, costs: np.ndarray | None = None) -> None:
+        self._args = (problem, layout, eligible, costs)
+        self._budgets = list(budgets)
+        self.bounds = np.full(len(self._budgets), np.inf)
+        self.evaluations = 0
+
+    def observe(self, state: SetState) -> None:
+        problem, layout, eligible, costs = self._args
+        u = set_bound_terms(problem, layout, state.best, eligible)
+        value = problem.value(state.best)
+        for t, budget in enumerate(self._budgets):
+            self.bounds[t] = min(self.bounds[t], value + top_sum(u, budget, costs=costs))
+        self.evaluations += 1
+
+
+def curve_of(problem: CoverageProblem, layout: SetLayout, state: SetState) -> np.ndarray:
+    """Covered weight after each set in order; the last value is the exact total."""
+    best = problem.baseline.copy()
+    buffers = scratch(problem, layout)
+    out = [problem.value(best)]
+    csc = problem.csc
+    for j, pans in zip(state.chosen, state.pans, strict=True):
+        out.append(out[-1] + set_gain(problem, layout, best, j, pans, buffers))
+        for p in pans:
+            commit_column(csc.indptr, csc.indices, csc.data, best, j * layout.n_pans + p)
+    curve = np.asarray(out)
+    curve[-1] = problem.value(best)
+    return curve
+
+
+def rerank(problem: CoverageProblem, layout: SetLayout, base: SetState,
+           sets: Sequence[tuple[int, tuple[int, ...]]]) -> SetState:
+    """Order ``sets`` (mount, pans) greedily on top of ``base``: lazy, ties to the lower mount
+    (the pans are fixed, so stale gains are upper bounds and lazy equals eager)."""
+    import heapq
+
+    state = base.copy()
+    buffers = scratch(problem, layout)
+    pans_of = dict(sets)
+    heap = [(-set_gain(problem, layout, state.best, j, pans, buffers), j) for j, pans in sets]
+    heapq.heapify(heap)
+    stamp = dict.fromkeys(pans_of, 0)
+    step = 0
+    while heap:
+        _, j = heapq.heappop(heap)
+        if stamp[j] == step:
+            add_set(problem, layout, state, j, pans_of[j], buffers=buffers)
+            step += 1
+            continue
+        stamp[j] = step
+        heapq.heappush(heap, (-set_gain(problem, layout, state.best, j, pans_of[j], buffers), j))
+    return state
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every phase improvement needs (internal)."""
+
+    problem: CoverageProblem
+    layout: SetLayout
+    options: SetOptions
+    eligible: np.ndarray
+    bound: SetBound
+    stats: dict
+    timings: dict
+    progress: Progress | None
+
+
+def _start(problem: CoverageProblem, layout: SetLayout, options: SetOptions, m: int,
+           sizes: list[int]) -> tuple[SetState, np.ndarray, list[int]]:
+    forced = _as_indices(options.forced, m, "--forced")
+    forbidden = _as_indices(options.forbidden, m, "--forbidden")
+    if set(forced) & set(forbidden):
+        raise OptionError("--forced", "a site is both forced and forbidden")
+    if len(forced) > sizes[0]:
+        raise OptionError("--forced", f"{len(forced)} forced sites do not fit in the first "
+                                      f"phase ({sizes[0]} sets): enlarge it or force fewer")
+    eligible = np.ones(m, dtype=bool)
+    eligible[forbidden] = False
+    start = SetState(best=problem.baseline.copy(), available=eligible.copy())
+    for j in forced:
+        if not start.available[j]:
+            raise OptionError("--forced", f"forced site {j} is closer than --min-spacing to "
+                                          "another")
+        _, pans = best_configuration(problem, layout, start.best, j)
+        add_set(problem, layout, start, j, pans, conflicts=options.conflicts,
+                cost=1.0 if options.costs is None else float(options.costs[j]))
+    if options.budget is not None and start.spent > options.budget:
+        raise OptionError("--budget", "the forced sites alone cost more than the budget")
+    return start, eligible, forced
+
+
+def _sizes(options: SetOptions, m: int) -> list[int]:
+    if options.budget is None:
+        return phase_sizes(options.sets if options.sets is not None else 0, options.phases)
+    if options.costs is None:
+        raise OptionError("--budget", "needs a site cost column (--cost-column)")
+    if options.phases:
+        raise OptionError("--phases", "cannot be combined with --budget: plan one budget")
+    return [m] if options.sets is None else phase_sizes(options.sets, None)
+
+
+def optimise_sets(problem: CoverageProblem, layout: SetLayout, options: SetOptions, *,
+                  progress: Progress | None = None) -> SetSolution:
+    """Choose mounts and the pans of their cameras; prove how close to optimal the plan is."""
+    from planner.solver.grouped_phases import improve_all, observe_points
+
+    t0 = time.perf_counter()
+    m = _mount_count(problem, layout)
+    costs = None if options.budget is None else options.costs
+    options = dataclasses.replace(options, costs=costs)
+    sizes = _sizes(options, m)
+    start, eligible, forced = _start(problem, layout, options, m, sizes)
+    ends = [int(e) for e in np.cumsum(sizes)]
+    budgets = [float(e) for e in ends] if options.budget is None else [float(options.budget)]
+    bound = SetBound(problem, layout, budgets, eligible=eligible, costs=costs)
+    stats: dict = {"swaps": 0, "reorientations": 0, "exact_phases": 0}
+    timings: dict = {}
+    run = _Run(problem, layout, options, eligible, bound, stats, timings, progress)
+    plain, snapshots = observe_points(run, start, ends)
+    timings["greedy"] = time.perf_counter() - t0
+    greedy_curve = curve_of(problem, layout, plain)
+    state, curve = improve_all(run, start, plain, greedy_curve, snapshots, ends)
+    t1 = time.perf_counter()
+    upper, method, proven = _certificate(run, state, forced, budgets[-1])
+    timings["bound"] = time.perf_counter() - t1
+    return _solution(run, state, curve, greedy_curve, ends, (upper, method, proven))
+
+
+def _certificate(run: _Run, state: SetState, forced: list[int], budget: float
+                 ) -> tuple[float, str, bool]:
+    problem = run.problem
+    covered = problem.value(state.best)
+    run.bound.observe(state)
+    bound, method = float(run.bound.bounds[-1]), "online-submodular-sets"
+    tol = PROVEN_TOLERANCE * max(covered, 1.0)
+    mip = run.stats.get("mip_bound")
+    if mip is not None and run.stats.get("mip_whole_plan") and mip < bound:
+        bound, method = float(mip), "mip"
+    small = problem.csc.nnz <= AUTO_EXACT_SET_NNZ or run.options.exact == "always"
+    if bound - covered > tol and run.options.exact != "never" and small:
+        lp = solve_sets(problem, run.layout,
+                        SetLimits(budget, forced, run.eligible, run.options.costs),
+                        integral=False, time_limit=run.options.time_limit)
+        run.stats["lp_status"] = lp.status
+        if lp.upper_bound < bound:
+            bound, method = lp.upper_bound, "lp-relaxation"
+    total = float(problem.weights.sum())
+    bound = min(max(bound, covered), total)
+    return bound, method, bound - covered <= tol
+
+
+def _solution(run: _Run, state: SetState, curve: np.ndarray, greedy_curve: np.ndarray,
+              ends: list[int], certificate: tuple[float, str, bool]) -> SetSolution:
+    upper, method, proven = certificate
+    total = float(run.problem.weights.sum())
+    n = len(state.chosen)
+    actual = [min(e, n) for e in ends] if run.options.budget is None else [n]
+    phase_bounds = tuple(
+        min(max(float(b), float(curve[e])), total)
+        for b, e in zip([*run.bound.bounds[:-1], upper], actual, strict=True)
+    )
+    phase_of = np.searchsorted(np.asarray(actual), np.arange(n), side="right") + 1
+    run.stats["bound_evaluations"] = run.bound.evaluations
+    return SetSolution(
+        order=np.asarray(state.chosen, dtype=np.int64),
+        phase=phase_of.astype(np.int64),
+        marginal=np.diff(curve),
+        curve=curve,
+        greedy_curve=greedy_curve,
+        phase_ends=tuple(actual),
+        phase_bounds=phase_bounds,
+        upper_bound=float(upper),
+        bound_method=method,
+        proven_optimal=proven,
+        total_weight=total,
+        stats=run.stats,
+        timings=run.timings,
+        pans=tuple(state.pans),
+    )

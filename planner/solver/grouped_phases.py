@@ -1,0 +1,173 @@
+"""Phases of a camera-set run: plain greedy with its checkpoints, then per-phase improvement.
+
+As in :mod:`planner.solver.optimise`: every phase is improved with the earlier
+phases fixed (local search, then the exact MIP when the instance is small);
+should that leave a later phase below plain greedy, improvement restarts from a
+later phase, and plain greedy is the last resort, so every phase end covers at
+least what plain greedy covers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from planner.solver.optimise import _matches_greedy
+from planner.solver.sets import SetState, set_greedy
+from planner.solver.sets_mip import SetLimits, solve_sets
+
+__all__ = ["improve_all", "observe_points"]
+
+logger = logging.getLogger(__name__)
+
+
+def _checkpoints(total: int, ends: Sequence[int]) -> frozenset[int]:
+    powers = {1 << k for k in range(4, int(np.log2(max(total, 1))) + 1)}
+    return frozenset({*powers, *ends, total})
+
+
+def observe_points(run, start: SetState, ends: list[int]) -> tuple[SetState, dict]:
+    """Plain greedy over the whole budget, observed for the bound; snapshots at phase ends."""
+    snapshots: dict[int, SetState] = {}
+
+    def observe(state: SetState) -> None:
+        run.bound.observe(state)
+        snapshots[len(state.chosen)] = state.copy()
+
+    run.bound.observe(start)
+    opts = run.options
+    plain = set_greedy(run.problem, run.layout, start.copy(), count=ends[-1] - len(start.chosen),
+                       costs=opts.costs, budget=opts.budget, conflicts=opts.conflicts,
+                       observe=observe, observe_at=_checkpoints(ends[-1], ends))
+    if opts.budget is not None:
+        plain = _best_single(run, start, plain)
+    run.bound.observe(plain)
+    return plain, snapshots
+
+
+def _best_single(run, start: SetState, greedy: SetState) -> SetState:
+    """Cost-benefit greedy or the best affordable single set, whichever covers more."""
+    from planner.solver.grouped import add_set, best_configuration
+
+    problem, costs = run.problem, run.options.costs
+    affordable = np.flatnonzero(start.available & (start.spent + costs <= run.options.budget))
+    best_gain, best_j, best_pans = 0.0, -1, ()
+    for j in affordable.tolist():
+        gain, pans = best_configuration(problem, run.layout, start.best, j)
+        if gain > best_gain:
+            best_gain, best_j, best_pans = gain, j, pans
+    if best_j >= 0 and problem.value(start.best) + best_gain > problem.value(greedy.best):
+        single = start.copy()
+        add_set(problem, run.layout, single, best_j, best_pans, cost=float(costs[best_j]),
+                conflicts=run.options.conflicts)
+        return single
+    return greedy
+
+
+def improve_all(run, start: SetState, plain: SetState, greedy_curve: np.ndarray,
+                snapshots: dict, ends: list[int]) -> tuple[SetState, np.ndarray]:
+    """Improve every phase; fall back as the module says. Returns the state and its curve."""
+    from planner.solver.grouped import curve_of
+
+    opts = run.options
+    if not opts.local_search and opts.exact == "never":
+        return plain, greedy_curve
+    for first in range(1, len(ends) + 1):
+        base = start if first == 1 else snapshots.get(ends[first - 2])
+        if base is None:  # greedy stopped before this phase: nothing left to improve
+            break
+        state = _improve(run, base, ends[first - 1:], snapshots.get(ends[first - 1]))
+        curve = curve_of(run.problem, run.layout, state)
+        if _matches_greedy(curve, greedy_curve, ends):
+            run.stats["first_improved_phase"] = first
+            return state, curve
+        logger.info("improving from phase %d fell below plain greedy; retrying", first)
+    run.stats["first_improved_phase"] = len(ends) + 1
+    return plain, greedy_curve
+
+
+def refresh(run, state: SetState) -> None:
+    """Recompute the available mounts and the spending of ``state`` from its sets."""
+    conflicts = run.options.conflicts
+    state.available = run.eligible.copy()
+    state.available[state.chosen] = False
+    if conflicts is not None and state.chosen:
+        near = conflicts[np.asarray(state.chosen)].indices
+        state.available[near] = False
+    costs = run.options.costs
+    state.spent = float(len(state.chosen)) if costs is None else float(
+        np.sum(costs[np.asarray(state.chosen, dtype=np.int64)]))
+
+
+def _improve(run, base: SetState, ends: Sequence[int], greedy_end: SetState | None) -> SetState:
+    """From ``base``, each phase: greedy to its end, local search, exact solving, ranking."""
+    from planner.solver.grouped import rerank
+    from planner.solver.sets_search import search_sets
+
+    problem, layout, opts = run.problem, run.layout, run.options
+    state = base.copy()
+    for t, end in enumerate(ends):
+        before = state.copy()
+        if t == 0 and greedy_end is not None:
+            state = greedy_end.copy()
+        else:
+            set_greedy(problem, layout, state, count=end - len(state.chosen), costs=opts.costs,
+                       budget=opts.budget, conflicts=opts.conflicts)
+        t1 = time.perf_counter()
+        changed = False
+        if opts.local_search and len(state.chosen) > len(before.chosen):
+            moves = search_sets(problem, layout, state, first=len(before.chosen),
+                                eligible=run.eligible, conflicts=opts.conflicts,
+                                costs=opts.costs, budget=opts.budget)
+            run.stats["swaps"] += moves.moved
+            run.stats["reorientations"] += moves.reoriented
+            changed = moves.moved + moves.reoriented > 0
+        t2 = time.perf_counter()
+        exact = _exact_phase(run, before, state, count=end - len(before.chosen),
+                             whole=len(ends) == 1 and not base.chosen)
+        if exact is not None:
+            state, changed = exact, True
+        if changed:
+            phase_sets = list(zip(state.chosen[len(before.chosen):],
+                                  state.pans[len(before.chosen):], strict=True))
+            state = rerank(problem, layout, before, phase_sets)
+        refresh(run, state)
+        run.bound.observe(state)
+        run.timings["local_search"] = run.timings.get("local_search", 0.0) + t2 - t1
+        run.timings["exact"] = run.timings.get("exact", 0.0) + time.perf_counter() - t2
+        if run.progress is not None:
+            run.progress("phases", t + 1, len(ends))
+    return state
+
+
+def _exact_phase(run, before: SetState, state: SetState, *, count: int, whole: bool
+                 ) -> SetState | None:
+    """The phase solved by the MIP (earlier sets fixed) when small enough and better."""
+    from planner.solver.grouped import AUTO_EXACT_SET_NNZ, add_set
+
+    problem, opts = run.problem, run.options
+    if opts.exact == "never" or (opts.exact == "auto"
+                                 and problem.csc.nnz > AUTO_EXACT_SET_NNZ):
+        return None
+    sub = dataclasses.replace(problem, baseline=before.best.copy())
+    remaining = count if opts.budget is None else opts.budget - before.spent
+    limits = SetLimits(remaining, (), run.eligible & before.available, opts.costs,
+                       opts.conflicts)
+    res = solve_sets(sub, run.layout, limits, integral=True, time_limit=opts.time_limit)
+    run.stats["exact_phases"] += 1
+    run.stats["mip_status"] = res.status
+    run.stats["mip_optimal"] = res.optimal
+    if whole:
+        run.stats["mip_bound"] = res.upper_bound
+        run.stats["mip_whole_plan"] = True
+    if not np.isfinite(res.value) or res.value <= problem.value(state.best) * (1 + 1e-12):
+        return None
+    improved = before.copy()
+    for j, pans in zip(res.mounts, res.pans, strict=True):
+        add_set(problem, run.layout, improved, j, pans, conflicts=opts.conflicts,
+                cost=1.0 if opts.costs is None else float(opts.costs[j]))
+    return improved
