@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 def _checkpoints(total: int, ends: Sequence[int]) -> frozenset[int]:
-    powers = {1 << k for k in range(4, int(np.log2(max(total, 1))) + 1)}
+    powers = {1 << k for k in range(8, int(np.log2(max(total, 1))) + 1)}
     return frozenset({*powers, *ends, total})
 
 
@@ -125,6 +125,7 @@ def _improve(run, base: SetState, ends: Sequence[int], greedy_end: SetState | No
                                 costs=opts.costs, budget=opts.budget)
             run.stats["swaps"] += moves.moved
             run.stats["reorientations"] += moves.reoriented
+            run.stats["search_passes"] = run.stats.get("search_passes", 0) + moves.passes
             changed = moves.moved + moves.reoriented > 0
         t2 = time.perf_counter()
         exact = _exact_phase(run, before, state, count=end - len(before.chosen),

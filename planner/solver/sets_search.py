@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from planner.solver.greedy import column_gain_kernel
-from planner.solver.sets import SetLayout, SetState, _evaluate_all, commit_column, scratch
+from planner.solver.sets import SetLayout, SetState, commit_column, evaluate_mount, scratch
 
 __all__ = ["SearchMoves", "search_sets"]
 
@@ -44,23 +44,53 @@ class SearchMoves:
 
 
 @njit(cache=True)
-def _recompute(r_ptr, r_idx, r_q, baseline, on, rows, best):
-    """``best`` of ``rows`` from the baseline and the columns that are ``on``."""
-    for t in range(len(rows)):
+def _take_off(c_ptr, c_idx, r_ptr, r_idx, r_q, w, baseline, on, best, cols, n_cols, mark, tick,
+              rows, old):
+    """Switch ``cols[:n_cols]`` off and recompute their points from the other cameras.
+
+    Returns how many points (``rows``, their former quality in ``old``) and the weight lost.
+    """
+    for t in range(n_cols):
+        on[cols[t]] = False
+    n = 0
+    for t in range(n_cols):
+        for e in range(c_ptr[cols[t]], c_ptr[cols[t] + 1]):
+            r = c_idx[e]
+            if mark[r] != tick:
+                mark[r] = tick
+                rows[n] = r
+                n += 1
+    loss = 0.0
+    for t in range(n):
         i = rows[t]
+        old[t] = best[i]
         q = baseline[i]
         for e in range(r_ptr[i], r_ptr[i + 1]):
             if on[r_idx[e]] and r_q[e] > q:
                 q = r_q[e]
         best[i] = q
+        loss += w[i] * (old[t] - q)
+    return n, loss
 
 
 @njit(cache=True)
-def _best_pan(c_ptr, c_idx, c_q, w, best, j, n_pans, taken):
-    """The pan of mount ``j`` not ``taken`` with the largest gain (ties: lower pan)."""
+def _put_back(on, best, cols, n_cols, rows, old, n):
+    for t in range(n_cols):
+        on[cols[t]] = True
+    for t in range(n):
+        best[rows[t]] = old[t]
+
+
+@njit(cache=True)
+def _best_pan(c_ptr, c_idx, c_q, w, best, j, n_pans, pans):
+    """The pan of mount ``j`` not in ``pans`` with the largest gain (ties: lower pan)."""
     bg, bp = 0.0, -1
     for p in range(n_pans):
-        if taken[p]:
+        taken = False
+        for r in range(len(pans)):
+            if pans[r] == p:
+                taken = True
+        if taken:
             continue
         g = column_gain_kernel(c_ptr, c_idx, c_q, w, best, j * n_pans + p)
         if g > bg:
@@ -68,138 +98,184 @@ def _best_pan(c_ptr, c_idx, c_q, w, best, j, n_pans, taken):
     return bg, bp
 
 
-class _Search:
-    """The mutable state of one search (internal)."""
-
-    def __init__(self, problem, layout: SetLayout, state: SetState, *, eligible, conflicts,
-                 costs, budget) -> None:
-        self.p, self.lay, self.s = problem, layout, state
-        self.eligible, self.conflicts, self.costs, self.budget = eligible, conflicts, costs, budget
-        self.on = np.zeros(problem.n_sites, dtype=np.bool_)
-        for j, pans in zip(state.chosen, state.pans, strict=True):
-            self.on[[j * layout.n_pans + p for p in pans]] = True
-        m = len(eligible)
-        self.chosen = np.zeros(m, dtype=bool)
-        self.chosen[state.chosen] = True
-        self.near = np.zeros(m, dtype=np.int64)  # chosen mounts closer than the spacing
-        for j in state.chosen:
-            self._count_near(j, 1)
-        self.buffers = scratch(problem, layout)
-        c = problem.csc
-        self.cargs = (c.indptr, c.indices, c.data, problem.weights)
-        r = problem.csr
-        self.rargs = (r.indptr, r.indices, r.data, problem.baseline)
-
-    def _count_near(self, j: int, delta: int) -> None:
-        if self.conflicts is not None:
-            k = self.conflicts
-            self.near[k.indices[k.indptr[j]:k.indptr[j + 1]]] += delta
-
-    def rows_of(self, cols) -> np.ndarray:
-        c = self.p.csc
-        parts = [c.indices[c.indptr[x]:c.indptr[x + 1]] for x in cols]
-        return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
-
-    def take_off(self, cols) -> tuple[np.ndarray, np.ndarray, float]:
-        """Switch ``cols`` off; their points' quality recomputed. Returns rows, old, loss."""
-        rows = self.rows_of(cols)
-        old = self.s.best[rows].copy()
-        self.on[list(cols)] = False
-        _recompute(*self.rargs, self.on, rows, self.s.best)
-        loss = float(np.dot(self.p.weights[rows], old - self.s.best[rows]))
-        return rows, old, loss
-
-    def put_on(self, cols) -> None:
-        for x in cols:
-            self.on[x] = True
-            commit_column(*self.cargs[:3], self.s.best, x)
+@njit(cache=True)
+def _set_cols(mount, pans, n_pans, cols):
+    n = 0
+    for r in range(len(pans)):
+        if pans[r] >= 0:
+            cols[n] = mount * n_pans + pans[r]
+            n += 1
+    return n
 
 
-def _reorient(search: _Search, k: int) -> int:
-    """Re-orient the cameras of set ``k`` one at a time; returns how many turned."""
-    s, lay = search.s, search.lay
-    j, n_pans = s.chosen[k], lay.n_pans
-    if lay.spread is not None:
-        return _turn_whole(search, k)
+@njit(cache=True)
+def _commit(c_ptr, c_idx, c_q, on, best, cols, n_cols):
+    for t in range(n_cols):
+        on[cols[t]] = True
+        commit_column(c_ptr, c_idx, c_q, best, cols[t])
+
+
+@njit(cache=True)
+def _reorient(mat, w, baseline, on, best, mount, pans, lay, offsets, buf):
+    """Turn the cameras of one set (``pans`` updated in place); returns how many turned."""
+    c_ptr, c_idx, c_q, r_ptr, r_idx, r_q = mat
+    n_pans, k, spread = lay[0], lay[1], lay[2]
+    mark, rows, old, cols, save_r, save_v, cfg, tick = buf
     turned = 0
-    for p in list(s.pans[k]):
-        if p not in s.pans[k]:
+    if spread >= 0:
+        n_cols = _set_cols(mount, pans, n_pans, cols)
+        tick[0] += 1
+        n, loss = _take_off(c_ptr, c_idx, r_ptr, r_idx, r_q, w, baseline, on, best, cols,
+                            n_cols, mark, tick[0], rows, old)
+        val = evaluate_mount(c_ptr, c_idx, c_q, w, best, mount, n_pans, k, offsets, spread,
+                             cfg, save_r, save_v)
+        if val > loss + EPS * max(loss, 1.0):
+            for r in range(len(pans)):
+                pans[r] = cfg[r]
+            _commit(c_ptr, c_idx, c_q, on, best, cols, _set_cols(mount, pans, n_pans, cols))
+            return 1
+        _put_back(on, best, cols, n_cols, rows, old, n)
+        return 0
+    for r in range(len(pans)):
+        if pans[r] < 0:
             continue
-        rows, old, loss = search.take_off([j * n_pans + p])
-        taken = np.zeros(n_pans, dtype=np.bool_)
-        taken[list(s.pans[k])] = True
-        gain, q = _best_pan(*search.cargs, s.best, j, n_pans, taken)
+        cols[0] = mount * n_pans + pans[r]
+        tick[0] += 1
+        n, loss = _take_off(c_ptr, c_idx, r_ptr, r_idx, r_q, w, baseline, on, best, cols, 1,
+                            mark, tick[0], rows, old)
+        gain, q = _best_pan(c_ptr, c_idx, c_q, w, best, mount, n_pans, pans)
         if q >= 0 and gain > loss + EPS * max(loss, 1.0):
-            search.put_on([j * n_pans + q])
-            s.pans[k] = tuple(sorted((set(s.pans[k]) - {p}) | {q}))
+            pans[r] = q
+            cols[0] = mount * n_pans + q
+            _commit(c_ptr, c_idx, c_q, on, best, cols, 1)
             turned += 1
         else:
-            search.on[j * n_pans + p] = True
-            s.best[rows] = old
+            _put_back(on, best, cols, 1, rows, old, n)
     return turned
 
 
-def _configure(search: _Search, mounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lay = search.lay
-    cfg = np.full((len(search.eligible), max(lay.per_set, len(lay.offsets()))), -1,
-                  dtype=np.int64)
-    vals = _evaluate_all(*search.cargs, search.s.best, mounts.astype(np.int64), lay.n_pans,
-                         lay.per_set, lay.offsets(), lay.spread_code, cfg, *search.buffers)
-    return vals, cfg
+@njit(cache=True)
+def _candidates(mat, cols, n_cols, n_pans, buf, seen, opened, out):
+    """Open mounts sharing a point with ``cols``, each once, in order of discovery.
+
+    ``opened = (eligible, chosen, near, unit, spare)``: open is eligible, not chosen,
+    no chosen mount closer than the spacing, and costing at most ``spare``.
+    """
+    c_ptr, c_idx, _, r_ptr, r_idx, _ = mat
+    mark, rows, tick = buf[0], buf[1], buf[7]
+    eligible, chosen, near, unit, spare = opened
+    tick[0] += 1
+    n = 0
+    for t in range(n_cols):
+        for e in range(c_ptr[cols[t]], c_ptr[cols[t] + 1]):
+            r = c_idx[e]
+            if mark[r] != tick[0]:
+                mark[r] = tick[0]
+                rows[n] = r
+                n += 1
+    found = 0
+    for t in range(n):
+        i = rows[t]
+        for e in range(r_ptr[i], r_ptr[i + 1]):
+            j = r_idx[e] // n_pans
+            if seen[j] != tick[0]:
+                seen[j] = tick[0]
+                if (eligible[j] and not chosen[j] and near[j] == 0
+                        and unit[j] <= spare * (1 + 1e-12)):
+                    out[found] = j
+                    found += 1
+    return found
 
 
-def _turn_whole(search: _Search, k: int) -> int:
-    s, lay = search.s, search.lay
-    j, n_pans = s.chosen[k], lay.n_pans
-    cols = [j * n_pans + p for p in s.pans[k]]
-    rows, old, loss = search.take_off(cols)
-    vals, cfg = _configure(search, np.array([j]))
-    pans = tuple(sorted(int(p) for p in cfg[j] if p >= 0))
-    if pans != s.pans[k] and vals[0] > loss + EPS * max(loss, 1.0):
-        search.put_on([j * n_pans + p for p in pans])
-        s.pans[k] = pans
-        return 1
-    search.on[cols] = True
-    s.best[rows] = old
-    return 0
+@njit(cache=True)
+def _shift_near(k_ptr, k_idx, near, j, delta):
+    for e in range(k_ptr[j], k_ptr[j + 1]):
+        near[k_idx[e]] += delta
 
 
-def _move(search: _Search, k: int) -> bool:
-    """Move set ``k`` to the best open mount sharing points with it, when that covers more."""
-    s, lay, p = search.s, search.lay, search.p
-    j, n_pans = s.chosen[k], lay.n_pans
-    cols = [j * n_pans + q for q in s.pans[k]]
-    rows = search.rows_of(cols)
-    r = p.csr
-    cand = np.unique(np.concatenate(
-        [r.indices[r.indptr[i]:r.indptr[i + 1]] for i in rows]) // n_pans) if len(rows) else []
-    search._count_near(j, -1)
-    cand = np.asarray(cand, dtype=np.int64)
-    ok = search.eligible[cand] & ~search.chosen[cand] & (search.near[cand] == 0)
-    if search.budget is not None:
-        spare = search.budget - s.spent + search.costs[j]
-        ok &= search.costs[cand] <= spare * (1 + 1e-12)
-    cand = cand[ok]
-    if not len(cand):
-        search._count_near(j, 1)
+@njit(cache=True)
+def _config_bound(single, k, offsets, spread):
+    """The most any configuration can add: its ``k`` largest single gains (or, with a fixed
+    spread, the largest sum over one configuration's cameras)."""
+    n_pans = len(single)
+    if spread >= 0:
+        top = 0.0
+        for p in range(n_pans):
+            total = 0.0
+            for r in range(len(offsets)):
+                total += single[(p + offsets[r]) % n_pans]
+            top = max(top, total)
+        return top
+    ranked = np.sort(single)
+    total = 0.0
+    for r in range(min(k, n_pans)):
+        total += ranked[n_pans - 1 - r]
+    return total
+
+
+@njit(cache=True)
+def _move(mat, w, baseline, on, best, mounts, s, pans, lay, offsets, buf, mask, conf, spare,
+          seen, cand):
+    """Move set ``s`` to the best open mount sharing points with it, when that covers more."""
+    c_ptr, c_idx, c_q, r_ptr, r_idx, r_q = mat
+    mark, rows, old, cols, save_r, save_v, cfg, tick = buf
+    eligible, chosen, near, unit = mask
+    k_ptr, k_idx = conf
+    n_pans, k, spread = lay[0], lay[1], lay[2]
+    j = mounts[s]
+    n_cols = _set_cols(j, pans, n_pans, cols)
+    _shift_near(k_ptr, k_idx, near, j, -1)
+    found = _candidates(mat, cols, n_cols, n_pans, buf, seen,
+                        (eligible, chosen, near, unit, spare), cand)
+    if found == 0:
+        _shift_near(k_ptr, k_idx, near, j, 1)
         return False
-    rows, old, loss = search.take_off(cols)
-    vals, cfg = _configure(search, cand)
-    t = int(np.argmax(vals))  # first of the largest: the lower mount
-    if vals[t] > loss + EPS * max(loss, 1.0):
-        new = int(cand[t])
-        pans = tuple(sorted(int(q) for q in cfg[new] if q >= 0))
-        search.put_on([new * n_pans + q for q in pans])
-        search.chosen[j], search.chosen[new] = False, True
-        search._count_near(new, 1)
-        if search.costs is not None:
-            s.spent += float(search.costs[new] - search.costs[j])
-        s.chosen[k], s.pans[k] = new, pans
+    tick[0] += 1
+    n, loss = _take_off(c_ptr, c_idx, r_ptr, r_idx, r_q, w, baseline, on, best, cols, n_cols,
+                        mark, tick[0], rows, old)
+    best_val, best_mount = 0.0, -1
+    best_cfg = np.full(len(pans), -1, dtype=np.int64)
+    single = np.empty(n_pans)
+    for t in range(found):
+        # Prune: no configuration adds more than its cameras' single gains together.
+        for p in range(n_pans):
+            single[p] = column_gain_kernel(c_ptr, c_idx, c_q, w, best, cand[t] * n_pans + p)
+        if _config_bound(single, k, offsets, spread) <= max(best_val, loss):
+            continue
+        v = evaluate_mount(c_ptr, c_idx, c_q, w, best, cand[t], n_pans, k, offsets, spread,
+                           cfg, save_r, save_v)
+        if v > best_val:
+            best_val, best_mount = v, cand[t]
+            best_cfg[:] = cfg[: len(pans)]
+    if best_mount >= 0 and best_val > loss + EPS * max(loss, 1.0):
+        pans[:] = best_cfg
+        _commit(c_ptr, c_idx, c_q, on, best, cols,
+                _set_cols(best_mount, pans, n_pans, cols))
+        chosen[j], chosen[best_mount] = False, True
+        _shift_near(k_ptr, k_idx, near, best_mount, 1)
+        mounts[s] = best_mount
         return True
-    search.on[cols] = True
-    s.best[rows] = old
-    search._count_near(j, 1)
+    _put_back(on, best, cols, n_cols, rows, old, n)
+    _shift_near(k_ptr, k_idx, near, j, 1)
     return False
+
+
+@njit(cache=True)
+def _pass(mat, w, baseline, on, best, mounts, pans, first, lay, offsets, buf, mask, conf,
+          budget, spent, seen, cand):
+    """One pass over the sets ``first..``: re-orient, then try a move (and re-orient again)."""
+    unit = mask[3]
+    turned, moved = 0, 0
+    for s in range(first, len(mounts)):
+        turned += _reorient(mat, w, baseline, on, best, mounts[s], pans[s], lay, offsets, buf)
+        was = mounts[s]
+        if _move(mat, w, baseline, on, best, mounts, s, pans[s], lay, offsets, buf, mask, conf,
+                 budget - spent + unit[was], seen, cand):
+            moved += 1
+            spent += unit[mounts[s]] - unit[was]
+            turned += _reorient(mat, w, baseline, on, best, mounts[s], pans[s], lay, offsets,
+                                buf)
+    return turned, moved, spent
 
 
 def search_sets(problem, layout: SetLayout, state: SetState, *, first: int,
@@ -209,18 +285,46 @@ def search_sets(problem, layout: SetLayout, state: SetState, *, first: int,
 
     ``state.gains`` is left as it was; the caller re-ranks the phase.
     """
-    search = _Search(problem, layout, state, eligible=eligible, conflicts=conflicts,
-                     costs=costs, budget=budget)
+    from planner.solver.greedy import conflict_arrays
+    from planner.solver.sets import _MountShape
+
+    m, n_pans = len(eligible), layout.n_pans
+    width = max(layout.per_set, len(layout.offsets()))
+    pans = np.full((len(state.chosen), width), -1, dtype=np.int64)
+    for t, ps in enumerate(state.pans):
+        pans[t, : len(ps)] = ps
+    mounts = np.asarray(state.chosen, dtype=np.int64)
+    on = np.zeros(problem.n_sites, dtype=np.bool_)
+    on[(mounts[:, None] * n_pans + pans)[pans >= 0]] = True
+    chosen = np.zeros(m, dtype=np.bool_)
+    chosen[mounts] = True
+    k_ptr, k_idx = conflict_arrays(_MountShape(problem, m), conflicts)
+    near = np.zeros(m, dtype=np.int64)
+    for j in mounts.tolist():
+        near[k_idx[k_ptr[j]:k_ptr[j + 1]]] += 1
+    save_r, save_v = scratch(problem, layout)
+    size = len(save_r)
+    buf = (np.zeros(problem.n_demand, dtype=np.int64), np.empty(size, dtype=np.int64),
+           np.empty(size), np.empty(width, dtype=np.int64), save_r, save_v,
+           np.empty(width, dtype=np.int64), np.zeros(1, dtype=np.int64))
+    c, r = problem.csc, problem.csr
+    mat = (c.indptr, c.indices, c.data, r.indptr, r.indices, r.data)
+    unit = np.ones(m) if costs is None else np.asarray(costs, dtype=np.float64)
+    mask = (np.asarray(eligible, dtype=np.bool_), chosen, near, unit)
+    lay = np.array([n_pans, layout.per_set, layout.spread_code], dtype=np.int64)
+    seen, cand = np.zeros(m, dtype=np.int64), np.empty(m, dtype=np.int64)
     before = problem.value(state.best)
     moved = turned = passes = 0
+    spent = float(state.spent)
+    limit = np.inf if budget is None else float(budget)
     for passes in range(1, max_passes + 1):  # noqa: B007 - the count is reported
-        changes = 0
-        for k in range(first, len(state.chosen)):
-            t = _reorient(search, k)
-            m = int(_move(search, k))
-            if m:
-                t += _reorient(search, k)
-            turned, moved, changes = turned + t, moved + m, changes + t + m
-        if not changes:
+        t, mv, spent = _pass(mat, problem.weights, problem.baseline, on, state.best, mounts,
+                             pans, first, lay, layout.offsets(), buf, mask,
+                             (k_ptr, k_idx), limit, spent, seen, cand)
+        turned, moved = turned + t, moved + mv
+        if not t + mv:
             break
+    state.chosen[:] = mounts.tolist()
+    state.pans[:] = [tuple(sorted(int(p) for p in row if p >= 0)) for row in pans]
+    state.spent = spent
     return SearchMoves(moved, turned, passes, problem.value(state.best) - before)
