@@ -8,6 +8,7 @@ coverage matrix and optimised. The result is a frozen :class:`~planner.plan.Plan
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -22,10 +23,13 @@ from scipy import sparse
 
 from geodata.crs import metric_choice, to_metric
 from geodata.errors import LayerError, OptionError
+from planner.coverage.camera_model import DirectionalModel
 from planner.coverage.disc import DecayBands, baseline_quality, coverage_matrix
 from planner.coverage.models import CoverageModel, DiscModel
 from planner.plan.assemble import RESERVED, Assembly, assemble_plan
+from planner.plan.cameras import finish_plan
 from planner.plan.result import Plan
+from planner.solver.grouped import optimise_directional
 from planner.solver.optimise import Constraints, Exact, Progress, SolverOptions, optimise
 from planner.solver.problem import CoverageProblem
 
@@ -272,12 +276,16 @@ def plan_sites(
     solver = SolverOptions(
         local_search=options.local_search, exact=options.exact, time_limit=options.time_limit
     )
-    solution = optimise(problem, constraints, solver, progress=progress)
+    camera_sets = isinstance(layers.coverage, DirectionalModel)  # a column per (mount, pan)
+    run = functools.partial(optimise_directional, layout=layers.coverage.layout) \
+        if camera_sets else optimise  # type: ignore[union-attr]
+    solution = run(problem, constraints, solver, progress=progress)
     timings.update(solution.timings.as_dict())
-    return assemble_plan(
+    plan = assemble_plan(
         solution, problem, parts,
         options=options, weight=weight, layers=layers, about=about, timings=timings,
     )  # fmt: skip
+    return finish_plan(plan, solution, layers.coverage) if camera_sets else plan  # type: ignore
 
 
 def _sources(about: About) -> dict[str, str]:
@@ -336,7 +344,9 @@ def _problem(
     bands = options.bands or None
     coverage = layers.coverage
     # The disc model works on coordinates; other models need the points themselves.
-    rows = demand_xy if coverage is None or isinstance(coverage, DiscModel) else demand_pts
+    rows = demand_pts
+    if coverage is None or isinstance(coverage, (DiscModel, DirectionalModel)):
+        rows = demand_xy
     if coverage is None:
         matrix = coverage_matrix(rows, site_pts, options.radius_m, bands=bands)
     else:
@@ -384,7 +394,9 @@ def _existing_coverage(
     cams = np.asarray(_points(existing))
     for name in sorted(owner.unique()):
         mine = cams[(owner == name).to_numpy()]
-        if coverage is None:
+        if isinstance(coverage, DirectionalModel):  # wedges where rows carry a direction
+            q = coverage.existing_quality(demand_rows, existing[(owner == name).to_numpy()], mine)
+        elif coverage is None:
             q = baseline_quality(demand_rows, mine, options.radius_m, bands=bands)
         else:
             cover = coverage.matrix(demand_rows, mine, options.radius_m, bands=bands).max(axis=1)

@@ -19,6 +19,7 @@ from pathlib import Path
 from geodata.errors import OutputError
 from maps.export.features import footprints_geojson_text, plan_geojson_text, write_geojson
 from maps.export.gpkg import write_geopackage
+from maps.export.installation import installation_to_csv, is_directional
 from maps.export.styles import write_qml_files
 from maps.export.summary import write_summary
 from maps.export.tables import curve_to_csv, districts_to_csv, sites_to_csv
@@ -56,6 +57,8 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
     write_geopackage(plan, folder / "plan.gpkg")
     sites_to_csv(plan, folder / "sites.csv")
     curve_to_csv(plan, folder / "curve.csv")
+    if is_directional(plan):
+        installation_to_csv(plan, folder / "installation.csv")
     if plan.districts is not None:
         districts_to_csv(plan, folder / "districts.csv")
     report.write_report(plan, folder)

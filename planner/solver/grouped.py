@@ -23,7 +23,8 @@ from scipy import sparse
 
 from geodata.errors import OptionError
 from planner.solver.bounds import top_sum
-from planner.solver.optimise import Exact, Progress, Solution, _as_indices, phase_sizes
+from planner.solver.constraints import Constraints, Exact, SolverOptions, _as_indices, phase_sizes
+from planner.solver.phases import Progress
 from planner.solver.problem import CoverageProblem
 from planner.solver.sets import (
     SetLayout,
@@ -36,8 +37,9 @@ from planner.solver.sets import (
     set_bound_terms,
 )
 from planner.solver.sets_mip import SetLimits, solve_sets
+from planner.solver.solution import Solution, SolverStats, StageTimings
 
-__all__ = ["SetOptions", "SetSolution", "optimise_sets"]
+__all__ = ["SetOptions", "SetSolution", "optimise_directional", "optimise_sets"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,15 @@ class SetOptions:
     local_search: bool = True
     exact: Exact = "auto"
     time_limit: float = 30.0
+
+
+@dataclass(frozen=True)
+class SetStats(SolverStats):
+    """:class:`~planner.solver.solution.SolverStats` with the camera-set search's counters:
+    ``swaps`` counts set moves, ``reorientations`` cameras turned, ``search_passes`` passes."""
+
+    reorientations: int = 0
+    search_passes: int = 0
 
 
 @dataclass(frozen=True)
@@ -325,7 +336,21 @@ def _solution(run: _Run, state: SetState, curve: np.ndarray, greedy_curve: np.nd
         bound_method=method,
         proven_optimal=proven,
         total_weight=total,
-        stats=run.stats,
-        timings=run.timings,
+        stats=SetStats(**{k: v for k, v in run.stats.items() if k != "mip_whole_plan"}),
+        timings=StageTimings(**run.timings),
         pans=tuple(state.pans),
     )
+
+
+def optimise_directional(problem: CoverageProblem, constraints: Constraints,
+                         solver: SolverOptions, *, layout: SetLayout,
+                         progress: Progress | None = None) -> SetSolution:
+    """:func:`optimise_sets` called like :func:`planner.solver.optimise.optimise`
+    (constraints on mounts), for :func:`planner.api.plan_sites`."""
+    options = SetOptions(
+        sets=constraints.sets, phases=constraints.phases, costs=constraints.costs,
+        budget=constraints.budget, forced=constraints.forced, forbidden=constraints.forbidden,
+        conflicts=constraints.conflicts, local_search=solver.local_search, exact=solver.exact,
+        time_limit=solver.time_limit,
+    )
+    return optimise_sets(problem, layout, options, progress=progress)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from planner.solver.optimise import _matches_greedy
+from planner.solver.phases import _matches_greedy
 from planner.solver.sets import SetState, set_greedy
 from planner.solver.sets_mip import SetLimits, solve_sets
 
