@@ -1,4 +1,4 @@
-"""Directional camera sets end to end: plan_sites with the camera model, outputs, existing wedges."""
+"""Directional camera sets end to end: plan_sites, outputs, existing cameras' wedges."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Point
 
-from planner.api import PlanOptions, plan_sites
+from planner.api import PlanLayers, PlanOptions, plan_sites
 from planner.coverage.camera_model import DirectionalModel
 from planner.coverage.cameras import catalogue_camera
 from planner.coverage.directional import DirectionalOptions
@@ -39,7 +39,7 @@ def test_plan_has_pans_wedges_and_levels():
     demand, sites = _layers()
     model = _model()
     plan = plan_sites(demand, sites, PlanOptions(radius_m=50.0, sets=4, exact="never"),
-                      site_id="sid", coverage=model)
+                      site_id="sid", layers=PlanLayers(coverage=model))
     s = plan.sites
     assert list(s.columns[6:9]) == ["cameras", "pans_deg", "camera_type"]
     assert (s["cameras"] <= 3).all()
@@ -61,7 +61,7 @@ def test_outputs_installation_csv(tmp_path):
 
     demand, sites = _layers()
     plan = plan_sites(demand, sites, PlanOptions(radius_m=50.0, sets=3, exact="never"),
-                      site_id="sid", coverage=_model(level="observe"))
+                      site_id="sid", layers=PlanLayers(coverage=_model(level="observe")))
     write_outputs(plan, tmp_path)
     rows = list(csv.DictReader((tmp_path / "installation.csv").read_text().splitlines()))
     assert len(rows) == int(plan.sites["cameras"].sum())
@@ -72,7 +72,8 @@ def test_outputs_installation_csv(tmp_path):
     assert isinstance(props["pans_deg"], list)
     assert props["camera_type"] == "1080p-4mm"
     fp = json.loads((tmp_path / "footprints.geojson").read_text())
-    assert {"site_id", "camera", "pan_deg", "level", "reach_m"} <= set(fp["features"][0]["properties"])
+    keys = set(fp["features"][0]["properties"])
+    assert {"site_id", "camera", "pan_deg", "level", "reach_m"} <= keys
     again = tmp_path / "again"
     again.mkdir()
     write_outputs(plan, again)
@@ -88,8 +89,10 @@ def test_existing_cameras_with_direction():
                               geometry=[cam_at], crs=UTM)
     bare = gpd.GeoDataFrame({"x": [1]}, geometry=[cam_at], crs=UTM)
     opts = PlanOptions(radius_m=50.0, sets=1, exact="never")
-    with_wedge = plan_sites(demand, sites, opts, site_id="sid", coverage=model, existing=facing)
-    with_disc = plan_sites(demand, sites, opts, site_id="sid", coverage=model, existing=bare)
+    with_wedge = plan_sites(demand, sites, opts, site_id="sid",
+                            layers=PlanLayers(coverage=model, existing=facing))
+    with_disc = plan_sites(demand, sites, opts, site_id="sid",
+                           layers=PlanLayers(coverage=model, existing=bare))
     assert 0 < with_wedge.existing_weight < with_disc.existing_weight
     dx = demand.geometry.x - cam_at.x
     dy = demand.geometry.y - cam_at.y
@@ -103,8 +106,9 @@ def test_existing_cameras_with_direction():
 def test_deterministic():
     demand, sites = _layers(seed=5)
     opts = PlanOptions(radius_m=50.0, sets=5, exact="never")
-    a = plan_sites(demand, sites, opts, site_id="sid", coverage=_model())
-    b = plan_sites(demand.iloc[::-1], sites.iloc[::-1], opts, site_id="sid", coverage=_model())
+    a = plan_sites(demand, sites, opts, site_id="sid", layers=PlanLayers(coverage=_model()))
+    b = plan_sites(demand.iloc[::-1], sites.iloc[::-1], opts, site_id="sid",
+                   layers=PlanLayers(coverage=_model()))
     assert a.sites["site_id"].tolist() == b.sites["site_id"].tolist()
     assert a.sites["pans_deg"].tolist() == b.sites["pans_deg"].tolist()
     assert a.covered_weight == b.covered_weight

@@ -97,7 +97,7 @@ def test_local_search_never_lowers_and_plans_are_deterministic():
     np.testing.assert_array_equal(improved.order, again.order)
     assert improved.pans == again.pans
     assert np.array_equal(improved.curve, again.curve)
-    assert improved.stats["reorientations"] + improved.stats["swaps"] > 0
+    assert improved.stats.reorientations + improved.stats.swaps > 0
 
 
 def test_lp_bound_is_a_bound_and_tighter_than_online():

@@ -12,8 +12,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from maps.export.files import COORD_DECIMALS, format_cell
+from maps.export.features import COORD_DECIMALS
 from maps.export.lonlat import WGS84
+from maps.export.values import format_cell
 from planner.plan.result import Plan
 
 __all__ = ["installation_to_csv", "is_directional"]

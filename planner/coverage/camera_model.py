@@ -66,6 +66,7 @@ class DirectionalModel:
     _tree: shapely.STRtree | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
+        """Build the obstacle tree once (the sightline variant)."""
         if self.buildings is not None:
             from planner.coverage.sightline import obstacles
 
@@ -76,6 +77,7 @@ class DirectionalModel:
 
     @property
     def layout(self) -> SetLayout:
+        """How the matrix columns group into mounts, for the optimiser."""
         opts = self.options
         return SetLayout(opts.n_pans, opts.camera.per_set, opts.spread_steps)
 

@@ -99,6 +99,7 @@ class CameraSpec:
     sensor_mm: float | None = None
 
     def __post_init__(self) -> None:
+        """Check every field; an impossible camera is an :class:`OptionError`."""
         px = self.resolution_px
         if isinstance(px, bool) or not isinstance(px, int) or px <= 0:
             raise OptionError("--resolution", f"must be a whole number of pixels > 0, got {px!r}")
@@ -137,6 +138,7 @@ class CameraSpec:
 
     @property
     def vfov_deg(self) -> float:
+        """Vertical field of view, degrees (from the horizontal one and the aspect)."""
         half = math.radians(self.hfov_deg) / 2.0
         return math.degrees(2.0 * math.atan(math.tan(half) / self.aspect))
 
@@ -151,6 +153,7 @@ class CameraSpec:
         return self.height_m / math.tan(math.radians(lower_edge))
 
     def as_dict(self) -> dict[str, Any]:
+        """The camera as JSON values, for the plan's parameters and installation.csv."""
         return {
             "camera_type": self.name,
             "resolution_px": self.resolution_px,

@@ -76,6 +76,7 @@ class DirectionalOptions:
     _pans: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
+        """Check the pans, levels, weights and spread."""
         step = self.pan_step_deg
         if not (isinstance(step, (int, float)) and math.isfinite(step) and 0 < step <= 180):
             raise OptionError("--pan-step", f"must lie in (0, 180] degrees, got {step!r}")
@@ -101,14 +102,17 @@ class DirectionalOptions:
 
     @property
     def n_pans(self) -> int:
+        """Pans tried per mount, ``P = 360 / pan_step_deg``."""
         return self._pans
 
     @property
     def pans_deg(self) -> np.ndarray:
+        """The pans tried, degrees clockwise from north."""
         return np.arange(self._pans) * float(self.pan_step_deg)
 
     @property
     def spread_steps(self) -> int | None:
+        """The fixed spread in pan steps (``None``: free pans)."""
         return None if self.spread_deg is None else round(self.spread_deg / self.pan_step_deg)
 
     @property
@@ -129,9 +133,11 @@ class DirectionalOptions:
 
     @property
     def max_reach_m(self) -> float:
+        """Reach of the farthest level that counts, metres."""
         return float(self.thresholds()[0][-1])
 
     def as_dict(self) -> dict[str, object]:
+        """The camera model as JSON values, for the plan's parameters."""
         return {
             **self.camera.as_dict(),
             "pan_step_deg": float(self.pan_step_deg),
@@ -176,7 +182,8 @@ def _sees(dx, dy, pan_deg, half):
 
 
 @njit(cache=True)
-def _fan_out(demand_xy, mount_xy, indptr, indices, dist, blind, reach, quality,
+def _fan_out(  # noqa: PLR0913 - a compiled kernel
+    demand_xy, mount_xy, indptr, indices, dist, blind, reach, quality,
              n_pans, step, half, col_ptr, out_idx, out_q, count_only):
     """Fan every (point, mount) pair out to the pans that see it.
 
@@ -293,7 +300,8 @@ def directional_matrix(
 
 
 @njit(cache=True)
-def _wedge_best(demand_xy, cam_xy, indptr, indices, dist, pan, half, reach, quality, blind,
+def _wedge_best(  # noqa: PLR0913 - a compiled kernel
+    demand_xy, cam_xy, indptr, indices, dist, pan, half, reach, quality, blind,
                 best):
     for i in range(len(indptr) - 1):
         for e in range(indptr[i], indptr[i + 1]):

@@ -24,27 +24,18 @@ from scipy import sparse
 from geodata.errors import OptionError
 from planner.solver.bounds import top_sum
 from planner.solver.constraints import Constraints, Exact, SolverOptions, _as_indices, phase_sizes
+from planner.solver.grouped_phases import AUTO_EXACT_SET_NNZ, improve_all, observe_points
 from planner.solver.phases import Progress
 from planner.solver.problem import CoverageProblem
-from planner.solver.sets import (
-    SetLayout,
-    SetState,
-    apply_column,
-    commit_column,
-    evaluate_mount,
-    restore,
-    scratch,
-    set_bound_terms,
-)
+from planner.solver.sets import SetLayout, SetState, set_bound_terms
 from planner.solver.sets_mip import SetLimits, solve_sets
+from planner.solver.sets_state import add_set, best_configuration, curve_of
 from planner.solver.solution import Solution, SolverStats, StageTimings
 
 __all__ = ["SetOptions", "SetSolution", "optimise_directional", "optimise_sets"]
 
 logger = logging.getLogger(__name__)
 
-#: Instances up to this many camera-point pairs get the LP bound and the exact MIP (auto).
-AUTO_EXACT_SET_NNZ = 30_000
 PROVEN_TOLERANCE = 1e-7
 
 
@@ -80,8 +71,11 @@ class SetOptions:
 
 @dataclass(frozen=True)
 class SetStats(SolverStats):
-    """:class:`~planner.solver.solution.SolverStats` with the camera-set search's counters:
-    ``swaps`` counts set moves, ``reorientations`` cameras turned, ``search_passes`` passes."""
+    """Counters of a camera-set run.
+
+    :class:`~planner.solver.solution.SolverStats`, where ``swaps`` counts set moves,
+    plus ``reorientations`` cameras turned, ``search_passes`` passes.
+    """
 
     reorientations: int = 0
     search_passes: int = 0
@@ -89,8 +83,11 @@ class SetStats(SolverStats):
 
 @dataclass(frozen=True)
 class SetSolution(Solution):
-    """A :class:`~planner.solver.optimise.Solution` whose ``order`` holds mounts, with
-    ``pans``: the pan indices of each set's cameras (same order)."""
+    """The result of a camera-set run.
+
+    A :class:`~planner.solver.solution.Solution` whose ``order`` holds mounts, with
+    ``pans``: the pan indices of each set's cameras (same order).
+    """
 
     pans: tuple[tuple[int, ...], ...] = ()
 
@@ -100,57 +97,6 @@ def _mount_count(problem: CoverageProblem, layout: SetLayout) -> int:
         raise OptionError("pans", f"{problem.n_sites} columns are not whole mounts of "
                                   f"{layout.n_pans} pans")
     return problem.n_sites // layout.n_pans
-
-
-def add_set(problem: CoverageProblem, layout: SetLayout, state: SetState, j: int,
-            pans: Sequence[int], *, cost: float = 1.0,
-            conflicts: sparse.csr_array | None = None,
-            buffers: tuple[np.ndarray, np.ndarray] | None = None) -> float:
-    """Add mount ``j`` with cameras at ``pans`` to ``state``; returns the weight it adds."""
-    gain = set_gain(problem, layout, state.best, j, pans, buffers)
-    csc = problem.csc
-    for p in pans:
-        commit_column(csc.indptr, csc.indices, csc.data, state.best, j * layout.n_pans + p)
-    state.chosen.append(int(j))
-    state.pans.append(tuple(sorted(int(p) for p in pans)))
-    state.gains.append(float(gain))
-    state.spent += cost
-    state.available[j] = False
-    if conflicts is not None:
-        state.available[conflicts.indices[conflicts.indptr[j]:conflicts.indptr[j + 1]]] = False
-    return gain
-
-
-def best_configuration(problem: CoverageProblem, layout: SetLayout, best: np.ndarray,
-                       j: int) -> tuple[float, tuple[int, ...]]:
-    """The greedy rule's configuration of mount ``j`` given ``best``, and its gain."""
-    csc = problem.csc
-    save_r, save_v = scratch(problem, layout)
-    pans = np.full(max(layout.per_set, len(layout.offsets())), -1, dtype=np.int64)
-    gain = evaluate_mount(csc.indptr, csc.indices, csc.data, problem.weights, best, int(j),
-                          layout.n_pans, layout.per_set, layout.offsets(), layout.spread_code,
-                          pans, save_r, save_v)
-    return float(gain), tuple(sorted(int(p) for p in pans if p >= 0))
-
-
-def set_gain(problem: CoverageProblem, layout: SetLayout, best: np.ndarray, j: int,
-             pans: Sequence[int], buffers: tuple[np.ndarray, np.ndarray] | None = None
-             ) -> float:
-    """Weight mount ``j`` with cameras at ``pans`` would add to ``best`` (left unchanged).
-
-    ``buffers`` are undo stacks from :func:`planner.solver.sets.scratch` (made when absent).
-    """
-    csc = problem.csc
-    save_r, save_v = scratch(problem, layout) if buffers is None else buffers
-    top = 0
-    for p in pans:
-        top = apply_column(csc.indptr, csc.indices, csc.data, best, j * layout.n_pans + p,
-                           save_r, save_v, top)
-    rows, old = save_r[:top], save_v[:top]
-    first = np.unique(rows, return_index=True)[1]  # a row's first push holds its old value
-    gain = float(np.dot(problem.weights[rows[first]], best[rows[first]] - old[first]))
-    restore(best, save_r, save_v, top)
-    return gain
 
 
 class SetBound:
@@ -173,45 +119,6 @@ class SetBound:
         for t, budget in enumerate(self._budgets):
             self.bounds[t] = min(self.bounds[t], value + top_sum(u, budget, costs=costs))
         self.evaluations += 1
-
-
-def curve_of(problem: CoverageProblem, layout: SetLayout, state: SetState) -> np.ndarray:
-    """Covered weight after each set in order; the last value is the exact total."""
-    best = problem.baseline.copy()
-    buffers = scratch(problem, layout)
-    out = [problem.value(best)]
-    csc = problem.csc
-    for j, pans in zip(state.chosen, state.pans, strict=True):
-        out.append(out[-1] + set_gain(problem, layout, best, j, pans, buffers))
-        for p in pans:
-            commit_column(csc.indptr, csc.indices, csc.data, best, j * layout.n_pans + p)
-    curve = np.asarray(out)
-    curve[-1] = problem.value(best)
-    return curve
-
-
-def rerank(problem: CoverageProblem, layout: SetLayout, base: SetState,
-           sets: Sequence[tuple[int, tuple[int, ...]]]) -> SetState:
-    """Order ``sets`` (mount, pans) greedily on top of ``base``: lazy, ties to the lower mount
-    (the pans are fixed, so stale gains are upper bounds and lazy equals eager)."""
-    import heapq
-
-    state = base.copy()
-    buffers = scratch(problem, layout)
-    pans_of = dict(sets)
-    heap = [(-set_gain(problem, layout, state.best, j, pans, buffers), j) for j, pans in sets]
-    heapq.heapify(heap)
-    stamp = dict.fromkeys(pans_of, 0)
-    step = 0
-    while heap:
-        _, j = heapq.heappop(heap)
-        if stamp[j] == step:
-            add_set(problem, layout, state, j, pans_of[j], buffers=buffers)
-            step += 1
-            continue
-        stamp[j] = step
-        heapq.heappush(heap, (-set_gain(problem, layout, state.best, j, pans_of[j], buffers), j))
-    return state
 
 
 @dataclass(frozen=True)
@@ -265,8 +172,6 @@ def _sizes(options: SetOptions, m: int) -> list[int]:
 def optimise_sets(problem: CoverageProblem, layout: SetLayout, options: SetOptions, *,
                   progress: Progress | None = None) -> SetSolution:
     """Choose mounts and the pans of their cameras; prove how close to optimal the plan is."""
-    from planner.solver.grouped_phases import improve_all, observe_points
-
     t0 = time.perf_counter()
     m = _mount_count(problem, layout)
     costs = None if options.budget is None else options.costs
@@ -345,8 +250,10 @@ def _solution(run: _Run, state: SetState, curve: np.ndarray, greedy_curve: np.nd
 def optimise_directional(problem: CoverageProblem, constraints: Constraints,
                          solver: SolverOptions, *, layout: SetLayout,
                          progress: Progress | None = None) -> SetSolution:
-    """:func:`optimise_sets` called like :func:`planner.solver.optimise.optimise`
-    (constraints on mounts), for :func:`planner.api.plan_sites`."""
+    """Run :func:`optimise_sets` as :func:`planner.solver.optimise.optimise` is run.
+
+    (Constraints on mounts), for :func:`planner.api.plan_sites`.
+    """
     options = SetOptions(
         sets=constraints.sets, phases=constraints.phases, costs=constraints.costs,
         budget=constraints.budget, forced=constraints.forced, forbidden=constraints.forbidden,

@@ -17,12 +17,23 @@ from collections.abc import Sequence
 import numpy as np
 
 from planner.solver.phases import _matches_greedy
-from planner.solver.sets import SetState, set_greedy
+from planner.solver.sets import MountRules, SetState, set_greedy
 from planner.solver.sets_mip import SetLimits, solve_sets
+from planner.solver.sets_search import search_sets
+from planner.solver.sets_state import add_set, best_configuration, curve_of, rerank
 
-__all__ = ["improve_all", "observe_points"]
+__all__ = ["AUTO_EXACT_SET_NNZ", "improve_all", "observe_points"]
 
 logger = logging.getLogger(__name__)
+
+#: Instances up to this many camera-point pairs get the LP bound and the exact MIP (auto).
+AUTO_EXACT_SET_NNZ = 30_000
+
+
+def rules(run) -> MountRules:
+    """The run's mount rules (eligible, spacing, costs, budget)."""
+    opts = run.options
+    return MountRules(run.eligible, opts.conflicts, opts.costs, opts.budget)
 
 
 def _checkpoints(total: int, ends: Sequence[int]) -> frozenset[int]:
@@ -40,9 +51,8 @@ def observe_points(run, start: SetState, ends: list[int]) -> tuple[SetState, dic
 
     run.bound.observe(start)
     opts = run.options
-    plain = set_greedy(run.problem, run.layout, start.copy(), count=ends[-1] - len(start.chosen),
-                       costs=opts.costs, budget=opts.budget, conflicts=opts.conflicts,
-                       observe=observe, observe_at=_checkpoints(ends[-1], ends))
+    plain = set_greedy(run.problem, run.layout, start.copy(), ends[-1] - len(start.chosen),
+                       rules(run), observe=observe, observe_at=_checkpoints(ends[-1], ends))
     if opts.budget is not None:
         plain = _best_single(run, start, plain)
     run.bound.observe(plain)
@@ -51,8 +61,6 @@ def observe_points(run, start: SetState, ends: list[int]) -> tuple[SetState, dic
 
 def _best_single(run, start: SetState, greedy: SetState) -> SetState:
     """Cost-benefit greedy or the best affordable single set, whichever covers more."""
-    from planner.solver.grouped import add_set, best_configuration
-
     problem, costs = run.problem, run.options.costs
     affordable = np.flatnonzero(start.available & (start.spent + costs <= run.options.budget))
     best_gain, best_j, best_pans = 0.0, -1, ()
@@ -71,8 +79,6 @@ def _best_single(run, start: SetState, greedy: SetState) -> SetState:
 def improve_all(run, start: SetState, plain: SetState, greedy_curve: np.ndarray,
                 snapshots: dict, ends: list[int]) -> tuple[SetState, np.ndarray]:
     """Improve every phase; fall back as the module says. Returns the state and its curve."""
-    from planner.solver.grouped import curve_of
-
     opts = run.options
     if not opts.local_search and opts.exact == "never":
         return plain, greedy_curve
@@ -105,9 +111,6 @@ def refresh(run, state: SetState) -> None:
 
 def _improve(run, base: SetState, ends: Sequence[int], greedy_end: SetState | None) -> SetState:
     """From ``base``, each phase: greedy to its end, local search, exact solving, ranking."""
-    from planner.solver.grouped import rerank
-    from planner.solver.sets_search import search_sets
-
     problem, layout, opts = run.problem, run.layout, run.options
     state = base.copy()
     for t, end in enumerate(ends):
@@ -115,14 +118,12 @@ def _improve(run, base: SetState, ends: Sequence[int], greedy_end: SetState | No
         if t == 0 and greedy_end is not None:
             state = greedy_end.copy()
         else:
-            set_greedy(problem, layout, state, count=end - len(state.chosen), costs=opts.costs,
-                       budget=opts.budget, conflicts=opts.conflicts)
+            set_greedy(problem, layout, state, end - len(state.chosen), rules(run))
         t1 = time.perf_counter()
         changed = False
         if opts.local_search and len(state.chosen) > len(before.chosen):
             moves = search_sets(problem, layout, state, first=len(before.chosen),
-                                eligible=run.eligible, conflicts=opts.conflicts,
-                                costs=opts.costs, budget=opts.budget)
+                                rules=rules(run))
             run.stats["swaps"] += moves.moved
             run.stats["reorientations"] += moves.reoriented
             run.stats["search_passes"] = run.stats.get("search_passes", 0) + moves.passes
@@ -148,8 +149,6 @@ def _improve(run, base: SetState, ends: Sequence[int], greedy_end: SetState | No
 def _exact_phase(run, before: SetState, state: SetState, *, count: int, whole: bool
                  ) -> SetState | None:
     """The phase solved by the MIP (earlier sets fixed) when small enough and better."""
-    from planner.solver.grouped import AUTO_EXACT_SET_NNZ, add_set
-
     problem, opts = run.problem, run.options
     if opts.exact == "never" or (opts.exact == "auto"
                                  and problem.csc.nnz > AUTO_EXACT_SET_NNZ):

@@ -47,6 +47,7 @@ from planner.solver.gains import all_gains
 from planner.solver.greedy import GreedyState, column_gain_kernel
 
 __all__ = [
+    "MountRules",
     "SetLayout",
     "SetState",
     "apply_column",
@@ -83,6 +84,7 @@ class SetLayout:
 
     @property
     def spread_code(self) -> int:
+        """The spread for the compiled kernels (-1: free pans)."""
         return -1 if self.spread is None else int(self.spread)
 
 
@@ -93,6 +95,7 @@ class SetState(GreedyState):
     pans: list[tuple[int, ...]] = field(default_factory=list)
 
     def copy(self) -> SetState:
+        """An independent copy."""
         return SetState(self.best.copy(), self.available.copy(), list(self.chosen),
                         list(self.gains), self.spent, list(self.pans))
 
@@ -119,13 +122,15 @@ def restore(best, save_r, save_v, top):
 
 @njit(cache=True)
 def commit_column(c_ptr, c_idx, c_q, best, col):
+    """Raise ``best`` by column ``col`` for good."""
     for e in range(c_ptr[col], c_ptr[col + 1]):
         if c_q[e] > best[c_idx[e]]:
             best[c_idx[e]] = c_q[e]
 
 
 @njit(cache=True)
-def _free_pans(c_ptr, c_idx, c_q, w, best, j, n_pans, k, pans, save_r, save_v):
+def _free_pans(  # noqa: PLR0913 - a compiled kernel
+    c_ptr, c_idx, c_q, w, best, j, n_pans, k, pans, save_r, save_v):
     """Inner greedy: up to ``k`` pans of mount ``j``, each the best on top of the others."""
     base, total, top = j * n_pans, 0.0, 0
     for r in range(k):
@@ -151,7 +156,8 @@ def _free_pans(c_ptr, c_idx, c_q, w, best, j, n_pans, k, pans, save_r, save_v):
 
 
 @njit(cache=True)
-def _spread_pans(c_ptr, c_idx, c_q, w, best, j, n_pans, offsets, pans, save_r, save_v):
+def _spread_pans(  # noqa: PLR0913 - a compiled kernel
+    c_ptr, c_idx, c_q, w, best, j, n_pans, offsets, pans, save_r, save_v):
     """Every base pan of a fixed-spread configuration; the best (ties: lower base pan)."""
     base, best_total, best_p = j * n_pans, 0.0, -1
     for p in range(n_pans):
@@ -170,7 +176,8 @@ def _spread_pans(c_ptr, c_idx, c_q, w, best, j, n_pans, offsets, pans, save_r, s
 
 
 @njit(cache=True)
-def evaluate_mount(c_ptr, c_idx, c_q, w, best, j, n_pans, k, offsets, spread, pans,
+def evaluate_mount(  # noqa: PLR0913 - a compiled kernel
+    c_ptr, c_idx, c_q, w, best, j, n_pans, k, offsets, spread, pans,
                    save_r, save_v):
     """Gain of mount ``j``'s best configuration given ``best`` (left unchanged).
 
@@ -205,7 +212,8 @@ def set_bound_terms(problem, layout: SetLayout, best: np.ndarray,
 
 
 @njit(cache=True)
-def _evaluate_all(c_ptr, c_idx, c_q, w, best, mounts, n_pans, k, offsets, spread, cfg,
+def _evaluate_all(  # noqa: PLR0913 - a compiled kernel
+    c_ptr, c_idx, c_q, w, best, mounts, n_pans, k, offsets, spread, cfg,
                   save_r, save_v):
     """Values of ``mounts`` (their configurations into ``cfg`` rows)."""
     out = np.zeros(len(mounts))
@@ -217,7 +225,7 @@ def _evaluate_all(c_ptr, c_idx, c_q, w, best, mounts, n_pans, k, offsets, spread
 
 
 @njit(cache=True)
-def _set_steps(
+def _set_steps(  # noqa: PLR0913 - a compiled kernel
     keys, mounts, size, stamp, exact, cfg, step, stop,  # heap, evaluation stamps and values
     c_ptr, c_idx, c_q, w, best, layout,  # cameras, weights, qualities (updated), (P, k, spread)
     offsets, available, unit, budget, spent, k_ptr, k_idx,  # mounts, costs, conflicts
@@ -298,23 +306,41 @@ def scratch(problem, layout: SetLayout) -> tuple[np.ndarray, np.ndarray]:
     return np.empty(size + 1, dtype=np.int64), np.empty(size + 1)
 
 
+@dataclass(frozen=True)
+class MountRules:
+    """Which mounts a plan may use.
+
+    Attributes
+    ----------
+    eligible
+        Mounts that may be chosen (not forbidden).
+    conflicts
+        Sparse mount x mount matrix of pairs closer than the minimum spacing.
+    costs, budget
+        Cost per mount and the total budget (``None``: a count of sets instead).
+    """
+
+    eligible: np.ndarray
+    conflicts: object = None
+    costs: np.ndarray | None = None
+    budget: float | None = None
+
+
 def set_greedy(
     problem,
     layout: SetLayout,
     state: SetState,
-    *,
     count: int,
-    costs: np.ndarray | None = None,
-    budget: float | None = None,
-    conflicts=None,
+    rules: MountRules,
+    *,
     observe=None,
     observe_at: frozenset[int] = frozenset(),
 ) -> SetState:
     """Extend ``state`` (in place) by at most ``count`` sets, greedily (lazy, see module doc).
 
-    ``costs`` are per mount; ``conflicts`` a mount x mount matrix of pairs closer than
-    the spacing; ``observe`` is called after every pick whose total count is in ``observe_at``.
+    ``observe`` is called after every pick whose total count of sets is in ``observe_at``.
     """
+    costs, budget, conflicts = rules.costs, rules.budget, rules.conflicts
     from planner.solver.greedy import conflict_arrays
 
     m = len(state.available)

@@ -46,8 +46,11 @@ class SetMIPResult:
 
 
 def config_matrix(problem: CoverageProblem, layout: SetLayout) -> sparse.csc_array:
-    """Coverage of each configuration column: the cameras themselves with free pans, or per
-    mount and base pan the best quality over the cameras of a fixed-spread set."""
+    """Coverage of each configuration column.
+
+    The cameras themselves with free pans, or per
+    mount and base pan the best quality over the cameras of a fixed-spread set.
+    """
     if layout.spread is None:
         return problem.csc
     n_pans = layout.n_pans

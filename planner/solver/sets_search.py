@@ -26,7 +26,14 @@ import numpy as np
 from numba import njit
 
 from planner.solver.greedy import column_gain_kernel
-from planner.solver.sets import SetLayout, SetState, commit_column, evaluate_mount, scratch
+from planner.solver.sets import (
+    MountRules,
+    SetLayout,
+    SetState,
+    commit_column,
+    evaluate_mount,
+    scratch,
+)
 
 __all__ = ["SearchMoves", "search_sets"]
 
@@ -44,7 +51,8 @@ class SearchMoves:
 
 
 @njit(cache=True)
-def _take_off(c_ptr, c_idx, r_ptr, r_idx, r_q, w, baseline, on, best, cols, n_cols, mark, tick,
+def _take_off(  # noqa: PLR0913 - a compiled kernel
+    c_ptr, c_idx, r_ptr, r_idx, r_q, w, baseline, on, best, cols, n_cols, mark, tick,
               rows, old):
     """Switch ``cols[:n_cols]`` off and recompute their points from the other cameras.
 
@@ -116,7 +124,8 @@ def _commit(c_ptr, c_idx, c_q, on, best, cols, n_cols):
 
 
 @njit(cache=True)
-def _reorient(mat, w, baseline, on, best, mount, pans, lay, offsets, buf):
+def _reorient(  # noqa: PLR0913 - a compiled kernel
+    mat, w, baseline, on, best, mount, pans, lay, offsets, buf):
     """Turn the cameras of one set (``pans`` updated in place); returns how many turned."""
     c_ptr, c_idx, c_q, r_ptr, r_idx, r_q = mat
     n_pans, k, spread = lay[0], lay[1], lay[2]
@@ -155,7 +164,8 @@ def _reorient(mat, w, baseline, on, best, mount, pans, lay, offsets, buf):
 
 
 @njit(cache=True)
-def _candidates(mat, cols, n_cols, n_pans, buf, seen, opened, out):
+def _candidates(
+    mat, cols, n_cols, n_pans, buf, seen, opened, out):
     """Open mounts sharing a point with ``cols``, each once, in order of discovery.
 
     ``opened = (eligible, chosen, near, unit, spare)``: open is eligible, not chosen,
@@ -195,8 +205,11 @@ def _shift_near(k_ptr, k_idx, near, j, delta):
 
 @njit(cache=True)
 def _config_bound(single, k, offsets, spread):
-    """The most any configuration can add: its ``k`` largest single gains (or, with a fixed
-    spread, the largest sum over one configuration's cameras)."""
+    """Bound what any configuration can add.
+
+    Its ``k`` largest single gains (or, with a fixed
+    spread, the largest sum over one configuration's cameras).
+    """
     n_pans = len(single)
     if spread >= 0:
         top = 0.0
@@ -214,7 +227,8 @@ def _config_bound(single, k, offsets, spread):
 
 
 @njit(cache=True)
-def _move(mat, w, baseline, on, best, mounts, s, pans, lay, offsets, buf, mask, conf, spare,
+def _move(  # noqa: PLR0913 - a compiled kernel
+    mat, w, baseline, on, best, mounts, s, pans, lay, offsets, buf, mask, conf, spare,
           seen, cand):
     """Move set ``s`` to the best open mount sharing points with it, when that covers more."""
     c_ptr, c_idx, c_q, r_ptr, r_idx, r_q = mat
@@ -261,7 +275,8 @@ def _move(mat, w, baseline, on, best, mounts, s, pans, lay, offsets, buf, mask, 
 
 
 @njit(cache=True)
-def _pass(mat, w, baseline, on, best, mounts, pans, first, lay, offsets, buf, mask, conf,
+def _pass(  # noqa: PLR0913 - a compiled kernel
+    mat, w, baseline, on, best, mounts, pans, first, lay, offsets, buf, mask, conf,
           budget, spent, seen, cand):
     """One pass over the sets ``first..``: re-orient, then try a move (and re-orient again)."""
     unit = mask[3]
@@ -279,14 +294,15 @@ def _pass(mat, w, baseline, on, best, mounts, pans, first, lay, offsets, buf, ma
 
 
 def search_sets(problem, layout: SetLayout, state: SetState, *, first: int,
-                eligible: np.ndarray, conflicts=None, costs=None, budget=None,
-                max_passes: int = 5) -> SearchMoves:
+                rules: MountRules, max_passes: int = 5) -> SearchMoves:
     """Improve the sets ``state.chosen[first:]`` in place (see the module doc).
 
     ``state.gains`` is left as it was; the caller re-ranks the phase.
     """
     from planner.solver.greedy import conflict_arrays
     from planner.solver.sets import _MountShape
+
+    eligible, conflicts, costs, budget = rules.eligible, rules.conflicts, rules.costs, rules.budget
 
     m, n_pans = len(eligible), layout.n_pans
     width = max(layout.per_set, len(layout.offsets()))
