@@ -228,6 +228,33 @@ OPTIONS: tuple[Option, ...] = (
          default=0.5, low=0.0, **_M),
     _opt("max_snap", "number", "Network: farthest snap of a point to the street graph.",
          default=50.0, **_POSITIVE_M),
+    # -- directional cameras (any of camera, resolution, hfov, focal_mm turns them on)
+    _opt("camera", "text", "Camera type from the catalogue (e.g. 1080p-4mm, 4k-8mm) or from "
+         "camera_types: sets of directional cameras with DORI reach instead of discs."),
+    _opt("resolution", "count", "Horizontal pixels of each camera (overrides the type's).",
+         low=1),
+    _opt("hfov", "number", "Horizontal field of view of each camera, degrees (or focal_mm with "
+         "sensor_mm).", low=0.0, low_open=True, high=180.0, high_open=True),
+    _opt("focal_mm", "number", "Lens focal length, millimetres.", low=0.0, low_open=True),
+    _opt("sensor_mm", "number", "Sensor width, millimetres.", low=0.0, low_open=True),
+    _opt("cameras_per_set", "count", "Cameras on one mount, each with its own pan.", default=1,
+         low=1, high=4),
+    _opt("pan_step", "number", "Pans tried, every this many degrees from north (divides 360).",
+         default=15.0, low=0.0, low_open=True, high=180.0),
+    _opt("level", "choice", "Count a point only when seen at this DORI level or better "
+         "(default: value by the best level seen, see level_weights).",
+         choices=("detect", "observe", "recognise", "identify")),
+    _opt("level_weights", "weights", "Value of a point seen at each DORI level, e.g. "
+         "{ identify = 1, recognise = 0.8, observe = 0.5, detect = 0.25 } (the default).",
+         flag=None),
+    _opt("spread", "number", "Fix the cameras of a set this many degrees apart (e.g. 180: back "
+         "to back); default: independent pans.", low=0.0, low_open=True, high=360.0,
+         high_open=True),
+    _opt("mount_height", "number", "Camera height above the ground (with tilt: the blind zone "
+         "under the pole).", **_POSITIVE_M),
+    _opt("tilt", "number", "Camera tilt below the horizontal, degrees.", low=0.0, high=90.0),
+    _opt("camera_types", "table", "Your own camera types, e.g. [camera_types.my-cam] with "
+         "resolution_px and hfov_deg (or focal_mm and sensor_mm).", flag=None),
     # -- the optimiser
     _opt("exact", "flag", "Always (true) / never (false) solve the MIP with HiGHS; default: "
          "when the instance is small.", flag="--exact/--no-exact"),

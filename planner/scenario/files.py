@@ -18,6 +18,7 @@ from typing import Any
 from geodata.errors import OptionError, ScenarioError
 from planner.api import PlanOptions
 from planner.options import TABLES, Option, label, lookup, parse, suggest
+from planner.scenario.cameras import uses_cameras
 from planner.scenario.rules import check_rules
 
 __all__ = ["Scenario", "load_scenario"]
@@ -103,14 +104,14 @@ class Scenario:
 
     def options(self) -> PlanOptions:
         """The optimiser's options (the values were checked when the scenario was read)."""
-        if self.radius is None:
+        if self.radius is None and not uses_cameras(self):
             raise OptionError(self.label("radius"),
                               "is required: the reach of one camera set in metres")
         if self.sets is None and self.budget is None:
             raise OptionError(self.label("sets"), "is required (or a budget with a cost column)")
         exact = "auto" if self.exact is None else "always" if self.exact else "never"
         return PlanOptions(
-            radius_m=float(self.radius),
+            radius_m=float(self.radius) if self.radius is not None else 0.0,
             sets=self.sets,
             phases=tuple(self.phases),
             bands=tuple(self.decay),

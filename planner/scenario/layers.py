@@ -23,7 +23,7 @@ import numpy as np
 
 from geodata import fingerprint, to_metric
 from geodata.crs import metric_choice
-from geodata.errors import LayerError, ScenarioError
+from geodata.errors import LayerError, OptionError, ScenarioError
 from geodata.layers import (
     collect,
     load_attractors,
@@ -37,6 +37,7 @@ from geodata.raster import RasterCells, is_raster, read_raster
 from geodata.tables import join_key, read_table
 from planner.coverage.models import CoverageModel, DiscModel
 from planner.demand.surface import SurfaceLayers, SurfaceOptions, build_surface
+from planner.scenario.cameras import camera_options
 from planner.sites.candidates import (
     candidates_from_grid,
     candidates_from_intersections,
@@ -199,6 +200,18 @@ def join_population(
 
 def _coverage_model(scenario: Any, layers: Mapping[str, Any], streets: Any, metric: Any
                     ) -> CoverageModel | None:
+    cameras = camera_options(scenario)
+    if cameras is not None:  # directional camera sets: disc or sightline geometry
+        from planner.coverage.camera_model import DirectionalModel
+
+        if scenario.model == "network":
+            raise OptionError(scenario.label("model"), "'network' (walking distance) has no "
+                              "direction: directional cameras work with 'disc' or 'sightline'")
+        buildings = None
+        if scenario.model == "sightline":
+            buildings = np.asarray(metric("buildings", layers["buildings"]).geometry.array)
+        return DirectionalModel(cameras, buildings=buildings,
+                                wall_tolerance_m=scenario.wall_tolerance)
     if scenario.model == "sightline":
         from planner.coverage.sightline import SightlineModel
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from geodata.crs import as_crs
 from geodata.errors import CamplanError
+from planner.scenario.cameras import uses_cameras
 
 #: A :class:`planner.scenario.files.Scenario` (not imported: it runs these rules).
 Scenario = Any
@@ -23,7 +24,7 @@ FOOTFALL_COMPONENTS = ("population", "attractors", "counts", "betweenness")
 
 def _required(s: Scenario) -> list[str]:
     out = []
-    if s.radius is None:
+    if s.radius is None and not uses_cameras(s):
         out.append(f"{s.label('radius')}: is required: the reach of one camera set in metres")
     if s.sets is None and s.budget is None:
         out.append(f"{s.label('sets')}: is required (or a budget with a cost column)")
@@ -84,6 +85,9 @@ def _model(s: Scenario) -> list[str]:
     if s.model == "sightline" and s.buildings is None:
         out.append(f"{s.label('model')}: 'sightline' needs a buildings layer "
                    f"({s.label('buildings')})")
+    if s.model == "network" and uses_cameras(s):
+        out.append(f"{s.label('model')}: 'network' (walking distance) has no direction: "
+                   "directional cameras work with 'disc' or 'sightline'")
     if s.model == "network" and s.streets is None:
         out.append(f"{s.label('model')}: 'network' needs a streets layer ({s.label('streets')})")
     surface, candidates = s.surface, s.candidates
