@@ -107,3 +107,15 @@ def test_without_a_camera_the_disc_model_is_unchanged(layers, tmp_path):
     assert "pans_deg" not in props
     summary = json.loads((out / "summary.json").read_text())
     assert "camera" not in summary["parameters"]
+
+
+def test_report_and_map_show_the_cameras(layers, tmp_path):
+    out = tmp_path / "plan"
+    assert main(_args(layers, out, "--camera", "1080p-4mm", "--cameras-per-set", "2")) == 0
+    report = (out / "report.md").read_text()
+    assert "Camera model and coverage by level" in report
+    assert "57.2" in report  # the detect reach of 1080p with a 4 mm lens
+    page = (out / "map.html").read_text()
+    assert "Camera wedges: identify" in page
+    assert "Camera wedges: detect" in page
+    assert "Pans (degrees from north)" in page

@@ -197,6 +197,41 @@ def _phase_section(plan: Plan) -> PageSection:
     return PageSection("Phases", tables=(Table(headers, rows),))
 
 
+def _camera_section(plan: Plan) -> PageSection | None:
+    """The camera model of a directional plan and the coverage it reaches at each DORI level."""
+    cam = plan.parameters.get("camera")
+    if not cam:
+        return None
+    ppm = {"identify": 250, "recognise": 125, "observe": 62.5, "detect": 25}
+    lens = (f", a {cam['focal_mm']:g} mm lens on a {cam['sensor_mm']:g} mm wide sensor"
+            if cam.get("focal_mm") else "")
+    spread = (f"fixed {cam['spread_deg']:g} degrees apart" if cam.get("spread_deg")
+              else "each panned independently")
+    model = (
+        f"Each set is one mount with up to {cam['cameras_per_set']} {cam['camera_type']} cameras "
+        f"({cam['resolution_px']} px across, {cam['hfov_deg']:.1f} degree field of view{lens}), "
+        f"{spread}; the pans were chosen among every {cam['pan_step_deg']:g} degrees from north. "
+        "A camera sees a point within its field of view up to the distance at which it still "
+        "puts the pixel density of a DORI level (EN 62676-4) on it: "
+        "reach = px / (2 tan(hfov / 2) px_per_m)."
+    )
+    value = (f"A point counts when seen at {cam['level']} or better." if cam.get("level") else
+             "A point counts with its weight times the weight of the best level it is seen at: "
+             + ", ".join(f"{k} {v:g}" for k, v in cam["level_weights"].items()) + ".")
+    shares = plan.parameters.get("coverage_by_level", {})
+    rows = tuple(
+        (level, f"{ppm[level]:g}", f"{float(cam['reach_m'][level]):.1f}",
+         _pct(float(shares[level])) if level in shares else "not counted")
+        for level in ("identify", "recognise", "observe", "detect")
+    )
+    blind = (f"Blind zone under the pole: {cam['blind_m']:.1f} m." if cam.get("blind_m") else
+             "No mount height and tilt given: no blind zone.")
+    table = Table(("Level", "px/m", "Reach (m)", "Demand weight seen at this level or better"),
+                  rows)
+    return PageSection("Camera model and coverage by level", (model, value, blind),
+                       tables=(table,))
+
+
 def _owner_section(plan: Plan) -> PageSection | None:
     """What each owner's existing cameras cover on their own."""
     if not plan.owners:
@@ -299,6 +334,7 @@ def report_sections(plan: Plan) -> list[PageSection]:
         _summary_section(plan),
         PageSection("Coverage curve", image=PNG_NAME),
         _phase_section(plan),
+        _camera_section(plan),
         _owner_section(plan),
         _district_section(plan),
         _sites_section(plan),

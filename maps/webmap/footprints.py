@@ -97,11 +97,50 @@ def _turns_one_way_once(rings: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Directional cameras' wedges, one layer per DORI level (farthest first: drawn underneath).
+LEVEL_COLOURS: dict[str, str] = {"detect": "#4575b4", "observe": "#fdae61",
+                                 "recognise": "#f46d43", "identify": "#a50026"}
+
+
+def _add_wedges(
+    m: folium.Map, footprints: gpd.GeoDataFrame, *, max_footprints: int, simplify_m: float
+) -> None:
+    """Camera wedges dissolved per DORI level, coloured by level.
+
+    The pans are in the sets' popups.
+    """
+    ranks = np.sort(footprints["rank"].unique())[:max_footprints]
+    fp = footprints[footprints["rank"].isin(ranks)]
+    note = " (top-ranked sets only)" if footprints["rank"].nunique() > max_footprints else ""
+    for level, colour in LEVEL_COLOURS.items():
+        part = fp[fp["level"].to_numpy() == level]
+        if part.empty:
+            continue
+        geoms = shapely.simplify(part.geometry.to_numpy(), simplify_m, preserve_topology=True)
+        union = shapely.disjoint_subset_union_all(geoms)
+        shape = _to_wgs84(gpd.GeoDataFrame({"level": [level]}, geometry=[union], crs=fp.crs))
+        reach = float(part["reach_m"].iloc[0])
+        GeoJson(
+            _feature_collection(shape),
+            name=f"Camera wedges: {level} (to {reach:.0f} m){note}",
+            style_function=_constant_style(
+                {"color": colour, "weight": 0.6, "fillColor": colour, "fillOpacity": 0.3}
+            ),
+            interactive=False,
+        ).add_to(m)
+
+
 def _add_footprints(
     m: folium.Map, footprints: gpd.GeoDataFrame, *, max_footprints: int, simplify_m: float
 ) -> None:
-    """Coverage footprints, one non-interactive layer per phase."""
+    """Coverage footprints, one non-interactive layer per phase.
+
+    Directional cameras' wedges go one layer per DORI level instead.
+    """
     if footprints.empty or max_footprints <= 0:
+        return
+    if "level" in footprints.columns:
+        _add_wedges(m, footprints, max_footprints=max_footprints, simplify_m=simplify_m)
         return
     fp = _phase_footprints(footprints, max_footprints=max_footprints, simplify_m=simplify_m)
     note = " (top-ranked sets only)" if len(footprints) > max_footprints else ""

@@ -24,6 +24,9 @@ _SITE_FIELDS: tuple[tuple[str, str], ...] = (
     ("marginal_weight", "Marginal weight"),
     ("cumulative_weight", "Cumulative weight"),
     ("cumulative_share", "Cumulative share"),
+    ("camera_type", "Camera type"),
+    ("cameras", "Cameras"),
+    ("pans_deg", "Pans (degrees from north)"),
 )
 _DISTRICT_FIELDS: tuple[tuple[str, str], ...] = (
     ("district", "District"),
@@ -85,6 +88,9 @@ def _site_properties(sites: pd.DataFrame) -> list[dict[str, str]]:
         "marginal_weight": _number,
         "cumulative_weight": _number,
         "cumulative_share": _percent,
+        "camera_type": _text,
+        "cameras": _integer,
+        "pans_deg": lambda pans: ", ".join(f"{float(p):g}" for p in pans),
     }
     return _formatted(sites, [c for c, _ in _SITE_FIELDS], formats)
 
