@@ -119,3 +119,12 @@ def test_report_and_map_show_the_cameras(layers, tmp_path):
     assert "Camera wedges: identify" in page
     assert "Camera wedges: detect" in page
     assert "Pans (degrees from north)" in page
+
+
+def test_demo_with_cameras(tmp_path):
+    out = tmp_path / "demo"
+    assert main(["demo", "--camera", "1080p-4mm", "--out", str(out)]) == 0
+    rows = list(csv.DictReader((out / "installation.csv").read_text().splitlines()))
+    assert rows
+    assert {r["camera_type"] for r in rows} == {"1080p-4mm"}
+    assert main(["demo", "--camera", "nope", "--out", str(tmp_path / "x")]) == 2

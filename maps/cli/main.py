@@ -143,8 +143,13 @@ def _report(plan: Any, folder: Path, seconds: float) -> None:
     "with line-of-sight coverage cut by buildings.",
 )
 @registry_options("tiles", "tiles_attribution")
+@click.option(
+    "--camera",
+    help="Plan sets of three directional cameras of this catalogue type (e.g. 1080p-4mm) "
+    "instead of discs; their pans chosen by the optimiser.",
+)
 def demo(out: Path, overwrite: bool, city: str, tiles: str | None,
-         tiles_attribution: str | None) -> None:
+         tiles_attribution: str | None, camera: str | None) -> None:
     """Plan a bundled sample city end to end (Mesa, Arizona, or Helsinki)."""
     from maps.cli.mapping import demo_map_writer, tiles_option
     from planner.api import About, PlanLayers, plan_sites
@@ -160,6 +165,8 @@ def demo(out: Path, overwrite: bool, city: str, tiles: str | None,
         from planner.samples.mesa import mesa_inputs
 
         sample, coverage = mesa_inputs(), None
+    if camera is not None:
+        coverage = _camera_model(camera, getattr(coverage, "buildings", None))
     plan = plan_sites(
         sample.demand,
         sample.sites,
@@ -170,6 +177,16 @@ def demo(out: Path, overwrite: bool, city: str, tiles: str | None,
     )
     folder = _write(plan, out, overwrite, demo_map_writer(checked, sample))
     _report(plan, folder, time.perf_counter() - t0)
+
+
+def _camera_model(camera: str, buildings: Any) -> Any:
+    """Three cameras of a catalogue type per set (line of sight when there are buildings)."""
+    from planner.coverage.camera_model import DirectionalModel
+    from planner.coverage.cameras import catalogue_camera
+    from planner.coverage.directional import DirectionalOptions
+
+    options = DirectionalOptions(catalogue_camera(camera, per_set=3))
+    return DirectionalModel(options, buildings=buildings)
 
 
 @cli.command()
