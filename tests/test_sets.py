@@ -100,6 +100,22 @@ def test_local_search_never_lowers_and_plans_are_deterministic():
     assert improved.stats.reorientations + improved.stats.swaps > 0
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_lagrangian_bound_against_brute_force(case):
+    from planner.solver.sets_bound import set_lagrangian_bound
+
+    problem, layout, _ = _instance(**case)
+    opt = _brute(problem, layout, 2)
+    sol = optimise_sets(problem, layout, SetOptions(sets=2, local_search=False, exact="never"))
+    cols = [j * layout.n_pans + p for j, ps in zip(sol.order, sol.pans, strict=True) for p in ps]
+    best = problem.best_quality(np.array(cols, dtype=np.int64))
+    m = problem.n_sites // layout.n_pans
+    bound = set_lagrangian_bound(problem, layout, count=2, eligible=np.ones(m, dtype=bool),
+                                 lower=sol.covered_weight, best=best, iterations=200)
+    assert bound >= opt * (1 - 1e-9)
+    assert sol.upper_bound >= opt * (1 - 1e-9)
+
+
 def test_lp_bound_is_a_bound_and_tighter_than_online():
     problem, layout, _ = _instance(7)
     opt = _brute(problem, layout, 2)

@@ -102,9 +102,7 @@ LEVEL_COLOURS: dict[str, str] = {"detect": "#4575b4", "observe": "#fdae61",
                                  "recognise": "#f46d43", "identify": "#a50026"}
 
 
-def _add_wedges(
-    m: folium.Map, footprints: gpd.GeoDataFrame, *, max_footprints: int, simplify_m: float
-) -> None:
+def _add_wedges(m: folium.Map, footprints: gpd.GeoDataFrame, *, max_footprints: int) -> None:
     """Camera wedges dissolved per DORI level, coloured by level.
 
     The pans are in the sets' popups.
@@ -116,8 +114,8 @@ def _add_wedges(
         part = fp[fp["level"].to_numpy() == level]
         if part.empty:
             continue
-        geoms = shapely.simplify(part.geometry.to_numpy(), simplify_m, preserve_topology=True)
-        union = shapely.disjoint_subset_union_all(geoms)
+        # Wedges have a dozen vertices metres apart: nothing to simplify before the union.
+        union = shapely.disjoint_subset_union_all(part.geometry.to_numpy())
         shape = _to_wgs84(gpd.GeoDataFrame({"level": [level]}, geometry=[union], crs=fp.crs))
         reach = float(part["reach_m"].iloc[0])
         GeoJson(
@@ -140,7 +138,7 @@ def _add_footprints(
     if footprints.empty or max_footprints <= 0:
         return
     if "level" in footprints.columns:
-        _add_wedges(m, footprints, max_footprints=max_footprints, simplify_m=simplify_m)
+        _add_wedges(m, footprints, max_footprints=max_footprints)
         return
     fp = _phase_footprints(footprints, max_footprints=max_footprints, simplify_m=simplify_m)
     note = " (top-ranked sets only)" if len(footprints) > max_footprints else ""

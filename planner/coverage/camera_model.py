@@ -41,6 +41,10 @@ DIRECTION_COLUMNS = ("camera:direction", "direction", "pan_deg")
 FOV_COLUMNS = ("camera:angle", "angle", "hfov_deg")
 
 
+#: Segments of a wedge's arc in the footprints (one per 5.6 degrees of a 68 degree lens).
+WEDGE_ARC_POINTS = 12
+
+
 def _first_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
     return next((c for c in names if c in frame.columns), None)
 
@@ -125,7 +129,8 @@ class DirectionalModel:
         for level, r in reversed(list(zip(opts.levels, reach.tolist(), strict=True))):
             k = np.array([t[0] for t in rows], dtype=np.int64)
             polys = wedge_polygons(xy[k], np.array([t[2] for t in rows], dtype=float),
-                                   opts.camera.hfov_deg, r, blind_m=min(opts.camera.blind_m, r))
+                                   opts.camera.hfov_deg, r, blind_m=min(opts.camera.blind_m, r),
+                                   arc_points=WEDGE_ARC_POINTS)
             frames.append(pd.DataFrame({
                 "site_id": sites["site_id"].to_numpy()[k],
                 "rank": sites["rank"].to_numpy()[k],

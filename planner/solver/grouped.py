@@ -28,6 +28,7 @@ from planner.solver.grouped_phases import AUTO_EXACT_SET_NNZ, improve_all, obser
 from planner.solver.phases import Progress
 from planner.solver.problem import CoverageProblem
 from planner.solver.sets import SetLayout, SetState, set_bound_terms
+from planner.solver.sets_bound import set_lagrangian_bound, set_lagrangian_steps
 from planner.solver.sets_mip import SetLimits, solve_sets
 from planner.solver.sets_state import add_set, best_configuration, curve_of
 from planner.solver.solution import Solution, SolverStats, StageTimings
@@ -204,6 +205,12 @@ def _certificate(run: _Run, state: SetState, forced: list[int], budget: float
     mip = run.stats.get("mip_bound")
     if mip is not None and run.stats.get("mip_whole_plan") and mip < bound:
         bound, method = float(mip), "mip"
+    if bound - covered > tol and run.options.costs is None:
+        lagrange = set_lagrangian_bound(problem, run.layout, count=int(budget),
+                                        eligible=run.eligible, lower=covered, best=state.best,
+                                        iterations=set_lagrangian_steps(problem.csc.nnz))
+        if lagrange < bound:
+            bound, method = lagrange, "lagrangian-sets"
     small = problem.csc.nnz <= AUTO_EXACT_SET_NNZ or run.options.exact == "always"
     if bound - covered > tol and run.options.exact != "never" and small:
         lp = solve_sets(problem, run.layout,

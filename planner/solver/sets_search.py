@@ -6,7 +6,8 @@ For each movable set, in rank order:
   mount (not used by the set) is put on instead when that covers more (with a
   fixed spread, the whole set turns: every base pan is tried);
 * **move**: the whole set is taken off and the best configuration of the best
-  open mount that shares demand points with it (the greedy rule of
+  open mount that shares demand points with it (of any open mount when the
+  instance is small: mounts x movable sets <= 2e6) (the greedy rule of
   :mod:`planner.solver.sets`) is put on when it covers more than the set did.
   Open means eligible, not chosen, not closer than the spacing to another chosen
   set and affordable under the budget.
@@ -38,6 +39,9 @@ from planner.solver.sets import (
 __all__ = ["SearchMoves", "search_sets"]
 
 EPS = 1e-12
+#: A set may move to any open mount (not only to those sharing points with it) while
+#: mounts x movable sets stays within this.
+EVERYWHERE_WORK = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -164,9 +168,10 @@ def _reorient(  # noqa: PLR0913 - a compiled kernel
 
 
 @njit(cache=True)
-def _candidates(
-    mat, cols, n_cols, n_pans, buf, seen, opened, out):
-    """Open mounts sharing a point with ``cols``, each once, in order of discovery.
+def _candidates(  # noqa: PLR0913 - a compiled kernel
+    mat, cols, n_cols, n_pans, buf, seen, opened, out, everywhere):
+    """Open mounts sharing a point with ``cols``, each once, in order of discovery
+    (``everywhere``: every open mount, in index order).
 
     ``opened = (eligible, chosen, near, unit, spare)``: open is eligible, not chosen,
     no chosen mount closer than the spacing, and costing at most ``spare``.
@@ -174,6 +179,13 @@ def _candidates(
     c_ptr, c_idx, _, r_ptr, r_idx, _ = mat
     mark, rows, tick = buf[0], buf[1], buf[7]
     eligible, chosen, near, unit, spare = opened
+    if everywhere:
+        found = 0
+        for j in range(len(eligible)):
+            if eligible[j] and not chosen[j] and near[j] == 0 and unit[j] <= spare * (1 + 1e-12):
+                out[found] = j
+                found += 1
+        return found
     tick[0] += 1
     n = 0
     for t in range(n_cols):
@@ -240,7 +252,7 @@ def _move(  # noqa: PLR0913 - a compiled kernel
     n_cols = _set_cols(j, pans, n_pans, cols)
     _shift_near(k_ptr, k_idx, near, j, -1)
     found = _candidates(mat, cols, n_cols, n_pans, buf, seen,
-                        (eligible, chosen, near, unit, spare), cand)
+                        (eligible, chosen, near, unit, spare), cand, lay[3] > 0)
     if found == 0:
         _shift_near(k_ptr, k_idx, near, j, 1)
         return False
@@ -327,7 +339,8 @@ def search_sets(problem, layout: SetLayout, state: SetState, *, first: int,
     mat = (c.indptr, c.indices, c.data, r.indptr, r.indices, r.data)
     unit = np.ones(m) if costs is None else np.asarray(costs, dtype=np.float64)
     mask = (np.asarray(eligible, dtype=np.bool_), chosen, near, unit)
-    lay = np.array([n_pans, layout.per_set, layout.spread_code], dtype=np.int64)
+    everywhere = m * max(len(state.chosen) - first, 1) <= EVERYWHERE_WORK
+    lay = np.array([n_pans, layout.per_set, layout.spread_code, everywhere], dtype=np.int64)
     seen, cand = np.zeros(m, dtype=np.int64), np.empty(m, dtype=np.int64)
     before = problem.value(state.best)
     moved = turned = passes = 0
