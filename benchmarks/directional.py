@@ -2,7 +2,7 @@
 
 Three tables (``--part a``, ``b``, ``c``; default all):
 
-a. Small seeded instances (600 demand points, 30-40 mounts, 24 pans, 2-3 cameras per set)
+a. Small seeded instances (400-600 demand points, 16-40 mounts, 24 pans, 2-3 cameras a set)
    solved exactly by HiGHS (``scipy.optimize.milp``) over (mount, pan) variables
    (:mod:`planner.solver.sets_mip`). camplan's heuristic (greedy over mounts + local
    search, ``exact="never"``) and its default (which solves such small instances
@@ -62,11 +62,11 @@ def instance(seed: int, n: int, m: int, side: float, per_set: int, level: str | 
 
 
 CASES_A = [  # seed, demand, mounts, side (m), cameras per set, sets, level
-    (1, 600, 30, 160.0, 2, 3, None), (2, 600, 30, 160.0, 3, 3, None),
-    (3, 600, 40, 200.0, 2, 5, None), (4, 600, 40, 200.0, 3, 5, None),
-    (5, 600, 30, 160.0, 2, 4, "observe"), (6, 600, 40, 200.0, 3, 4, "observe"),
-    (7, 600, 40, 200.0, 2, 6, "recognise"), (8, 600, 30, 160.0, 3, 2, None),
-    (9, 600, 40, 220.0, 2, 8, None), (10, 600, 40, 220.0, 3, 6, None),
+    (1, 400, 20, 150.0, 2, 3, None), (2, 400, 20, 150.0, 3, 3, None),
+    (3, 400, 20, 150.0, 2, 5, None), (4, 400, 16, 150.0, 3, 4, None),
+    (5, 400, 20, 150.0, 2, 4, "observe"), (6, 400, 20, 150.0, 3, 4, "observe"),
+    (7, 600, 40, 200.0, 2, 6, "recognise"), (8, 400, 20, 150.0, 3, 2, None),
+    (9, 400, 24, 180.0, 2, 6, "recognise"), (10, 400, 16, 150.0, 3, 3, "detect"),
 ]
 
 

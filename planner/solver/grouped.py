@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -178,6 +179,7 @@ def optimise_sets(problem: CoverageProblem, layout: SetLayout, options: SetOptio
     costs = None if options.budget is None else options.costs
     options = dataclasses.replace(options, costs=costs)
     sizes = _sizes(options, m)
+    layout = _valuation(layout, m, sum(sizes))
     start, eligible, forced = _start(problem, layout, options, m, sizes)
     ends = [int(e) for e in np.cumsum(sizes)]
     budgets = [float(e) for e in ends] if options.budget is None else [float(options.budget)]
@@ -193,6 +195,21 @@ def optimise_sets(problem: CoverageProblem, layout: SetLayout, options: SetOptio
     upper, method, proven = _certificate(run, state, forced, budgets[-1])
     timings["bound"] = time.perf_counter() - t1
     return _solution(run, state, curve, greedy_curve, ends, (upper, method, proven))
+
+
+#: Free pans are valued exactly (every combination) when a mount has at most this many
+#: combinations and mounts x sets stays within EXACT_WORK; else by the inner greedy.
+EXACT_COMBINATIONS = 3000
+EXACT_WORK = 2_000_000
+
+
+def _valuation(layout: SetLayout, m: int, sets: int) -> SetLayout:
+    k = min(layout.per_set, layout.n_pans)
+    if layout.spread is not None or layout.exact or k < 2:
+        return layout
+    if math.comb(layout.n_pans, k) <= EXACT_COMBINATIONS and m * sets <= EXACT_WORK:
+        return dataclasses.replace(layout, exact=True)
+    return layout
 
 
 def _certificate(run: _Run, state: SetState, forced: list[int], budget: float

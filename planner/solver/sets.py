@@ -14,7 +14,8 @@ Greedy rule, at the level of mounts: the value of mount ``j`` is the gain of
 its best configuration given what is covered. With a fixed spread (or one
 camera per set) that is exact: every base pan is tried. With free pans it is
 an inner greedy: ``k`` times, the pan with the largest gain on top of the pans
-already taken (which reaches ``1 - 1/e`` of the mount's best configuration).
+already taken (which reaches ``1 - 1/e`` of the mount's best configuration); on
+small instances (``SetLayout.exact``) every combination of pans is tried instead.
 The mount with the largest value (per unit cost under a budget) is added with
 that configuration; ties go to the lower mount index. Lazy evaluation (Minoux
 1978): a heap of stale values, only the top one re-evaluated. Stale values of
@@ -70,11 +71,15 @@ class SetLayout:
         Most cameras per mount, ``k``.
     spread
         Fixed spread between the cameras of a set, in pan steps (``None``: free pans).
+    exact
+        Free pans: value a mount by its best combination of pans (every one tried)
+        instead of the inner greedy.
     """
 
     n_pans: int
     per_set: int
     spread: int | None = None
+    exact: bool = False
 
     def offsets(self) -> np.ndarray:
         """Pan offsets of a fixed-spread configuration (distinct, first 0)."""
@@ -84,8 +89,10 @@ class SetLayout:
 
     @property
     def spread_code(self) -> int:
-        """The spread for the compiled kernels (-1: free pans)."""
-        return -1 if self.spread is None else int(self.spread)
+        """The spread for the compiled kernels (-1: free pans, -2: every combination)."""
+        if self.spread is None:
+            return -2 if self.exact else -1
+        return int(self.spread)
 
 
 @dataclass
@@ -176,6 +183,61 @@ def _spread_pans(  # noqa: PLR0913 - a compiled kernel
 
 
 @njit(cache=True)
+def _exact_pans(c_ptr, c_idx, c_q, w, best, j, n_pans, k, pans):  # noqa: PLR0913, C901
+    """The best ``k`` pans of mount ``j`` given ``best``, by trying every combination.
+
+    Writes them to ``pans`` (-1 for cameras that add nothing); returns the gain.
+    """
+    pos = {}
+    rows = []
+    for p in range(n_pans):
+        for e in range(c_ptr[j * n_pans + p], c_ptr[j * n_pans + p + 1]):
+            r = c_idx[e]
+            if r not in pos and c_q[e] > best[r]:
+                pos[r] = len(rows)
+                rows.append(r)
+    lifts = np.zeros((n_pans, max(len(rows), 1)))
+    for p in range(n_pans):
+        for e in range(c_ptr[j * n_pans + p], c_ptr[j * n_pans + p + 1]):
+            r = c_idx[e]
+            if c_q[e] > best[r]:
+                lifts[p, pos[r]] = w[r] * (c_q[e] - best[r])
+    size = min(k, n_pans)
+    idx = np.arange(size)
+    top = np.zeros(size, dtype=np.int64)
+    best_val = -1.0
+    while True:
+        val = 0.0
+        for t in range(len(rows)):
+            m = 0.0
+            for s in range(size):
+                m = max(m, lifts[idx[s], t])
+            val += m
+        if val > best_val + 1e-12 * max(best_val, 1.0):
+            best_val = val
+            top[:] = idx
+        s = size - 1  # next combination in lexicographic order
+        while s >= 0 and idx[s] == n_pans - size + s:
+            s -= 1
+        if s < 0:
+            break
+        idx[s] += 1
+        for u in range(s + 1, size):
+            idx[u] = idx[u - 1] + 1
+    for r in range(len(pans)):
+        pans[r] = -1
+    n = 0
+    for s in range(size):
+        alone = 0.0
+        for t in range(len(rows)):
+            alone += lifts[top[s], t]
+        if alone > 0:
+            pans[n] = top[s]
+            n += 1
+    return max(best_val, 0.0)
+
+
+@njit(cache=True)
 def evaluate_mount(  # noqa: PLR0913 - a compiled kernel
     c_ptr, c_idx, c_q, w, best, j, n_pans, k, offsets, spread, pans,
                    save_r, save_v):
@@ -185,6 +247,8 @@ def evaluate_mount(  # noqa: PLR0913 - a compiled kernel
     """
     for r in range(len(pans)):
         pans[r] = -1
+    if spread == -2:
+        return _exact_pans(c_ptr, c_idx, c_q, w, best, j, n_pans, k, pans)
     if spread < 0:
         return _free_pans(c_ptr, c_idx, c_q, w, best, j, n_pans, k, pans, save_r, save_v)
     return _spread_pans(c_ptr, c_idx, c_q, w, best, j, n_pans, offsets, pans, save_r, save_v)

@@ -4,7 +4,8 @@ For each movable set, in rank order:
 
 * **re-orient**: each camera in turn is taken off and the best other pan of its
   mount (not used by the set) is put on instead when that covers more (with a
-  fixed spread, the whole set turns: every base pan is tried);
+  fixed spread, or when every combination of pans is tried, the whole set is
+  re-chosen at once);
 * **move**: the whole set is taken off and the best configuration of the best
   open mount that shares demand points with it (of any open mount when the
   instance is small: mounts x movable sets <= 2e6) (the greedy rule of
@@ -135,7 +136,7 @@ def _reorient(  # noqa: PLR0913 - a compiled kernel
     n_pans, k, spread = lay[0], lay[1], lay[2]
     mark, rows, old, cols, save_r, save_v, cfg, tick = buf
     turned = 0
-    if spread >= 0:
+    if spread != -1:  # a fixed spread, or every combination of pans: the whole set at once
         n_cols = _set_cols(mount, pans, n_pans, cols)
         tick[0] += 1
         n, loss = _take_off(c_ptr, c_idx, r_ptr, r_idx, r_q, w, baseline, on, best, cols,
