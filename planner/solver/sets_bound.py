@@ -43,7 +43,8 @@ def _column_sums(indptr, indices, lev, prefix, out):
 
 
 @njit(cache=True)
-def _mount_values(sums, n_pans, k, offsets, spread, eligible, picks):
+def _mount_values(  # noqa: C901 - a compiled kernel
+    sums, n_pans, k, offsets, spread, eligible, picks):
     """Each mount's best ``k`` cameras by ``sums`` (free pans) or best configuration."""
     m = len(eligible)
     values = np.zeros(m)
@@ -107,8 +108,10 @@ def _step(indptr, indices, lev, cols, cap, v, size):
 
 
 def set_lagrangian_steps(nnz: int) -> int:
-    """Subgradient steps for ``nnz`` camera-point pairs: about 1e8 pair visits, 10 to 60 steps
-    (the first ten do most of the tightening)."""
+    """Subgradient steps for ``nnz`` camera-point pairs: about 1e8 pair visits, 10 to 60.
+
+    The first ten do most of the tightening.
+    """
     return max(10, min(60, int(1e8 / max(nnz, 1))))
 
 

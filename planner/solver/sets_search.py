@@ -171,8 +171,9 @@ def _reorient(  # noqa: PLR0913 - a compiled kernel
 @njit(cache=True)
 def _candidates(  # noqa: PLR0913 - a compiled kernel
     mat, cols, n_cols, n_pans, buf, seen, opened, out, everywhere):
-    """Open mounts sharing a point with ``cols``, each once, in order of discovery
-    (``everywhere``: every open mount, in index order).
+    """Open mounts sharing a point with ``cols``, each once, in order of discovery.
+
+    With ``everywhere``: every open mount, in index order.
 
     ``opened = (eligible, chosen, near, unit, spare)``: open is eligible, not chosen,
     no chosen mount closer than the spacing, and costing at most ``spare``.
