@@ -128,3 +128,20 @@ def test_demo_with_cameras(tmp_path):
     assert rows
     assert {r["camera_type"] for r in rows} == {"1080p-4mm"}
     assert main(["demo", "--camera", "nope", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_existing_osm_cameras_count_with_their_wedges(layers, tmp_path):
+    demand = gpd.read_file(layers["demand"])
+    at = demand.geometry.iloc[0]
+    cams = gpd.GeoDataFrame({"camera:direction": [90.0], "camera:angle": [60.0]},
+                            geometry=[at], crs=CRS)
+    bare = gpd.GeoDataFrame({"name": ["pole"]}, geometry=[at], crs=CRS)
+    cams.to_file(tmp_path / "cams.gpkg")
+    bare.to_file(tmp_path / "bare.gpkg")
+    weights = {}
+    for name in ("cams", "bare"):
+        out = tmp_path / f"plan_{name}"
+        assert main(_args(layers, out, "--camera", "1080p-4mm", "--existing",
+                          str(tmp_path / f"{name}.gpkg"))) == 0
+        weights[name] = json.loads((out / "summary.json").read_text())["existing_weight"]
+    assert 0 < weights["cams"] < weights["bare"]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from geodata.errors import CamplanError, LayerError, OptionError
 from planner.api import About, PlanLayers, plan_sites
+from planner.coverage.camera_model import DIRECTION_COLUMNS, FOV_COLUMNS
 from planner.plan.result import Plan
 from planner.scenario.files import Scenario
 from planner.scenario.layers import build_inputs
@@ -75,11 +76,16 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None) -> Pla
 
 
 def _concat_existing(layers: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """One layer of existing cameras with the ``owner`` column each loader set."""
+    """One layer of existing cameras with the ``owner`` column each loader set.
+
+    A camera's direction and field of view are kept where its layer has them.
+    """
     crs = layers[0].crs
+    keep = ("owner", *DIRECTION_COLUMNS, *FOV_COLUMNS)
     parts = [
         gpd.GeoDataFrame(
-            {"owner": g["owner"].to_numpy()}, geometry=g.to_crs(crs).geometry.to_numpy(), crs=crs
+            {c: g[c].to_numpy() for c in keep if c in g.columns},
+            geometry=g.to_crs(crs).geometry.to_numpy(), crs=crs,
         )
         for g in layers
     ]
