@@ -37,7 +37,7 @@ def rules(run) -> MountRules:
 
 
 def _checkpoints(total: int, ends: Sequence[int]) -> frozenset[int]:
-    powers = {1 << k for k in range(8, int(np.log2(max(total, 1))) + 1)}
+    powers = {1 << k for k in range(10, int(np.log2(max(total, 1))) + 1)}
     return frozenset({*powers, *ends, total})
 
 
