@@ -19,7 +19,7 @@ import numpy as np
 from planner.solver.phases import _matches_greedy
 from planner.solver.sets import MountRules, SetState, set_greedy
 from planner.solver.sets_mip import SetLimits, solve_sets
-from planner.solver.sets_search import search_sets
+from planner.solver.sets_search import pair_moves, search_sets
 from planner.solver.sets_state import add_set, best_configuration, curve_of, rerank
 
 __all__ = ["AUTO_EXACT_SET_NNZ", "improve_all", "observe_points"]
@@ -128,6 +128,11 @@ def _improve(run, base: SetState, ends: Sequence[int], greedy_end: SetState | No
             run.stats["reorientations"] += moves.reoriented
             run.stats["search_passes"] = run.stats.get("search_passes", 0) + moves.passes
             changed = moves.moved + moves.reoriented > 0
+            if layout.exact:  # small: pairs of sets may move together
+                pairs = pair_moves(problem, layout, state, first=len(before.chosen),
+                                   rules=rules(run))
+                run.stats["swaps"] += pairs
+                changed = changed or pairs > 0
         t2 = time.perf_counter()
         exact = _exact_phase(run, before, state, count=end - len(before.chosen),
                              whole=len(ends) == 1 and not base.chosen)

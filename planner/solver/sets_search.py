@@ -37,12 +37,14 @@ from planner.solver.sets import (
     scratch,
 )
 
-__all__ = ["SearchMoves", "search_sets"]
+__all__ = ["SearchMoves", "pair_moves", "search_sets"]
 
 EPS = 1e-12
 #: A set may move to any open mount (not only to those sharing points with it) while
 #: mounts x movable sets stays within this.
 EVERYWHERE_WORK = 2_000_000
+#: Pairs of sets move together while (movable sets x mounts)^2 stays within this.
+PAIR_WORK = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -359,3 +361,77 @@ def search_sets(problem, layout: SetLayout, state: SetState, *, first: int,
     state.pans[:] = [tuple(sorted(int(p) for p in row if p >= 0)) for row in pans]
     state.spent = spent
     return SearchMoves(moved, turned, passes, problem.value(state.best) - before)
+
+
+def pair_moves(problem, layout: SetLayout, state: SetState, *, first: int,
+               rules: MountRules, max_rounds: int = 3) -> int:
+    """Small instances: take two sets off together and put two back by the greedy rule.
+
+    For every pair of movable sets (earlier ones first), the plan without them is
+    extended greedily by two sets; the change is kept when it covers more. Single
+    moves cannot leave a local optimum where two sets must move at once; this can.
+    Counts (not budgets) only. Returns the number of pairs replaced.
+    """
+    if rules.costs is not None:
+        return 0
+    n_movable, m = len(state.chosen) - first, len(rules.eligible)
+    if n_movable * n_movable * m * m > PAIR_WORK:
+        return 0
+    replaced = 0
+    for _ in range(max_rounds):
+        changed = False
+        value = problem.value(state.best)
+        n = len(state.chosen)
+        for a in range(first, n):
+            for b in range(a + 1, n):
+                keep = [t for t in range(n) if t not in (a, b)]
+                trial = _best_two(problem, layout, _without(problem, layout, state, keep, rules),
+                                  rules)
+                if problem.value(trial.best) > value * (1 + 1e-12) + 1e-12:
+                    _adopt(state, trial)
+                    replaced, changed = replaced + 1, True
+                    break
+            if changed:
+                break
+        if not changed:
+            break
+    return replaced
+
+
+def _best_two(problem, layout: SetLayout, base: SetState, rules: MountRules) -> SetState:
+    """Two sets added to ``base``, the best of: each open mount first, then the greedy rule."""
+    from planner.solver.sets import set_greedy
+    from planner.solver.sets_state import add_set, best_configuration
+
+    best_state, best_value = None, -np.inf
+    for j in np.flatnonzero(base.available).tolist():
+        trial = base.copy()
+        _, pans = best_configuration(problem, layout, trial.best, j)
+        add_set(problem, layout, trial, j, pans, conflicts=rules.conflicts)
+        set_greedy(problem, layout, trial, 1, rules)
+        value = problem.value(trial.best)
+        if value > best_value:
+            best_state, best_value = trial, value
+    return base if best_state is None else best_state
+
+
+def _without(problem, layout: SetLayout, state: SetState, keep: list[int],
+             rules: MountRules) -> SetState:
+    """``state`` holding only the sets ``keep`` (available mounts recomputed)."""
+    mounts = [state.chosen[t] for t in keep]
+    cols = [j * layout.n_pans + p for t in keep for j in [state.chosen[t]] for p in state.pans[t]]
+    best = problem.best_quality(np.asarray(cols, dtype=np.int64))
+    available = np.asarray(rules.eligible, dtype=bool).copy()
+    available[mounts] = False
+    if rules.conflicts is not None and mounts:
+        available[rules.conflicts[np.asarray(mounts)].indices] = False
+    return SetState(best=best, available=available, chosen=mounts,
+                    gains=[state.gains[t] for t in keep], spent=float(len(keep)),
+                    pans=[state.pans[t] for t in keep])
+
+
+def _adopt(state: SetState, trial: SetState) -> None:
+    """Make ``state`` the trial plan (earlier phases keep their places: never in a pair)."""
+    state.best, state.available = trial.best, trial.available
+    state.chosen[:], state.pans[:] = trial.chosen, trial.pans
+    state.gains[:], state.spent = trial.gains, trial.spent
