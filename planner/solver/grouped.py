@@ -198,16 +198,18 @@ def optimise_sets(problem: CoverageProblem, layout: SetLayout, options: SetOptio
 
 
 #: Free pans are valued exactly (every combination) when a mount has at most this many
-#: combinations and mounts x sets stays within EXACT_WORK; else by the inner greedy.
+#: combinations and mounts x sets x combinations stays within EXACT_WORK; else by the
+#: inner greedy.
 EXACT_COMBINATIONS = 3000
-EXACT_WORK = 2_000_000
+EXACT_WORK = 10_000_000
 
 
 def _valuation(layout: SetLayout, m: int, sets: int) -> SetLayout:
     k = min(layout.per_set, layout.n_pans)
     if layout.spread is not None or layout.exact or k < 2:
         return layout
-    if math.comb(layout.n_pans, k) <= EXACT_COMBINATIONS and m * sets <= EXACT_WORK:
+    combinations = math.comb(layout.n_pans, k)
+    if combinations <= EXACT_COMBINATIONS and m * sets * combinations <= EXACT_WORK:
         return dataclasses.replace(layout, exact=True)
     return layout
 

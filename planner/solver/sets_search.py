@@ -8,7 +8,7 @@ For each movable set, in rank order:
   re-chosen at once);
 * **move**: the whole set is taken off and the best configuration of the best
   open mount that shares demand points with it (of any open mount when the
-  instance is small: mounts x movable sets <= 2e6) (the greedy rule of
+  instance is small: mounts x movable sets <= 2e5) (the greedy rule of
   :mod:`planner.solver.sets`) is put on when it covers more than the set did.
   Open means eligible, not chosen, not closer than the spacing to another chosen
   set and affordable under the budget.
@@ -42,7 +42,7 @@ __all__ = ["SearchMoves", "pair_moves", "search_sets"]
 EPS = 1e-12
 #: A set may move to any open mount (not only to those sharing points with it) while
 #: mounts x movable sets stays within this.
-EVERYWHERE_WORK = 2_000_000
+EVERYWHERE_WORK = 200_000
 #: Pairs of sets move together while (movable sets x mounts)^2 stays within this.
 PAIR_WORK = 20_000_000
 
