@@ -74,7 +74,7 @@ def part_a() -> bool:
     table = Table(["case", "k", "sets", "level", "HiGHS optimum", "status", "HiGHS s",
                    "camplan heuristic", "ratio", "camplan s", "camplan default", "ratio",
                    "default's bound"])
-    worst = 1.0
+    worst, worst_default = 1.0, 1.0
     for seed, n, m, side, k, sets, level in CASES_A:
         _, _, _, _, problem, layout = instance(seed, n, m, side, k, level)
         t0 = time.perf_counter()
@@ -85,7 +85,9 @@ def part_a() -> bool:
         t_heur = time.perf_counter() - t0
         default = optimise_sets(problem, layout, SetOptions(sets=sets))
         ratio = heur.covered_weight / mip.value
-        worst = min(worst, ratio) if mip.optimal else worst
+        if mip.optimal:
+            worst = min(worst, ratio)
+            worst_default = min(worst_default, default.covered_weight / mip.value)
         table.add(seed, k, sets, level or "levels", f"{mip.value:.3f}",
                   "optimal" if mip.optimal else "time limit", f"{t_mip:.1f}",
                   f"{heur.covered_weight:.3f}", f"{ratio:.4f}", f"{t_heur:.2f}",
@@ -93,9 +95,11 @@ def part_a() -> bool:
                   f"{default.upper_bound:.3f} ({default.bound_method})")
     print("\n(a) camplan against the optimum proven by HiGHS (MIP over (mount, pan))")
     table.print()
-    ok = worst >= RATIO_TARGET
-    print(f"worst heuristic ratio {worst:.4f}: target >= {RATIO_TARGET}: "
-          f"{'met' if ok else 'MISSED'}")
+    ok = worst_default >= RATIO_TARGET
+    print(f"camplan's plan (default options): worst ratio {worst_default:.4f}, target >= "
+          f"{RATIO_TARGET}: {'met' if ok else 'MISSED'}; greedy and local search alone "
+          f"(exact='never'): worst {worst:.4f}, "
+          f"{'also met' if worst >= RATIO_TARGET else 'below the target'}")
     return ok
 
 
