@@ -12,6 +12,7 @@ from geodata.errors import CamplanError, LayerError, OptionError
 from planner.api import About, PlanLayers, plan_sites
 from planner.coverage.camera_model import DIRECTION_COLUMNS, FOV_COLUMNS
 from planner.plan.result import Plan
+from planner.scenario.cameras import uses_cameras
 from planner.scenario.files import Scenario
 from planner.scenario.layers import build_inputs
 from planner.scenario.read import join_district_population, read_layers
@@ -55,7 +56,7 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None) -> Pla
         weight=scenario.weight if scenario.demand is not None else "weight",
         site_id=scenario.site_id if scenario.sites is not None else "site_id",
         layers=PlanLayers(
-            existing=_concat_existing(existing) if existing else None,
+            existing=_concat_existing(existing, uses_cameras(scenario)) if existing else None,
             cost_column=scenario.cost_column,
             districts=built.districts,
             district_name=scenario.district_name,
@@ -75,13 +76,14 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None) -> Pla
     return replace(plan, timings={"read": read_s, "build": build_s, **plan.timings})
 
 
-def _concat_existing(layers: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def _concat_existing(layers: list[gpd.GeoDataFrame], cameras: bool) -> gpd.GeoDataFrame:
     """One layer of existing cameras with the ``owner`` column each loader set.
 
-    A camera's direction and field of view are kept where its layer has them.
+    With directional ``cameras``, a camera's direction and field of view are kept where
+    its layer has them.
     """
     crs = layers[0].crs
-    keep = ("owner", *DIRECTION_COLUMNS, *FOV_COLUMNS)
+    keep = ("owner", *DIRECTION_COLUMNS, *FOV_COLUMNS) if cameras else ("owner",)
     parts = [
         gpd.GeoDataFrame(
             {c: g[c].to_numpy() for c in keep if c in g.columns},
