@@ -323,8 +323,7 @@ def _subgradient_step(indptr, indices, chosen, residual, w, v, seen, size):
 
 def lagrangian_steps(nnz: int) -> int:
     """Subgradient steps for an instance with ``nnz`` coverage pairs: about 2e8
-    pair visits in all, between 20 and 300 steps.
-    """
+    pair visits in all, between 20 and 300 steps."""
     return max(20, min(300, int(2e8 / max(nnz, 1))))
 
 

@@ -1,6 +1,5 @@
 """The certificate: the tightest upper bound we can prove, for the whole plan and each phase,
-chosen among the online, Lagrangian, MIP-dual and LP bounds.
-"""
+chosen among the online, Lagrangian, MIP-dual and LP bounds."""
 
 from __future__ import annotations
 
@@ -35,8 +34,7 @@ PROVEN_TOLERANCE = 1e-7
 @dataclass(frozen=True)
 class Certificate:
     """An upper bound on the whole plan's budget, how it was found, and whether it proves
-    the plan optimal; ``lp_status`` is the LP solver's message when the LP ran.
-    """
+    the plan optimal; ``lp_status`` is the LP solver's message when the LP ran."""
 
     bound: float
     method: str

@@ -1,6 +1,5 @@
 """What a plan must respect (count or budget, phases, forced/forbidden sites, spacing)
-and the solver's options, checked once and turned into the run's starting point.
-"""
+and the solver's options, checked once and turned into the run's starting point."""
 
 from __future__ import annotations
 

@@ -108,8 +108,7 @@ def conflict_arrays(
     problem: CoverageProblem, conflicts: sparse.csr_array | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """``indptr`` and ``indices`` of the conflicts for the compiled kernels, in the index
-    types of the coverage matrix (one compiled version); empty rows without a spacing.
-    """
+    types of the coverage matrix (one compiled version); empty rows without a spacing."""
     csc = problem.csc
     if conflicts is None:
         return np.zeros(problem.n_sites + 1, dtype=csc.indptr.dtype), csc.indices[:0]

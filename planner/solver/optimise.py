@@ -143,8 +143,7 @@ def _plain_greedy(
     problem: CoverageProblem, start: Start, online: OnlineBound
 ) -> tuple[GreedyState, dict[int, GreedyState]]:
     """Plain greedy over the whole budget (what every phase end must match or beat),
-    and its states at the checkpoints, which also tighten the online bound.
-    """
+    and its states at the checkpoints, which also tighten the online bound."""
     snapshots: dict[int, GreedyState] = {}
 
     def observe(state: GreedyState) -> None:

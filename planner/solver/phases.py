@@ -1,6 +1,5 @@
 """Phase by phase improvement of the greedy plan: swaps, exact solving, re-ranking, and the
-fall-back to plain greedy's earlier phases when improving them would cost a later phase.
-"""
+fall-back to plain greedy's earlier phases when improving them would cost a later phase."""
 
 from __future__ import annotations
 
