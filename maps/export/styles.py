@@ -167,11 +167,10 @@ def sites_qml(sites: pd.DataFrame) -> str:
 def footprints_qml(footprints: pd.DataFrame) -> str:
     """Footprints: light fill in the phase colour, or by DORI ``level`` when present."""
     if "level" in footprints:
-        levels = sorted(pd.unique(footprints["level"].dropna()), key=str)
+        present = set(pd.unique(footprints["level"].dropna()).astype(str))
         return categorized_qml("level", [
-            (v, str(v), _fill(LEVEL_COLOURS[i % len(LEVEL_COLOURS)], alpha=0.3,
-                              outline=LEVEL_COLOURS[i % len(LEVEL_COLOURS)], width=0.2))
-            for i, v in enumerate(levels)
+            (v, str(v), _fill(colour, alpha=0.3, outline=colour, width=0.2))
+            for v, colour in LEVEL_COLOURS.items() if v in present
         ], kind="fill")
     return categorized_qml("phase", [
         (p, f"Coverage, phase {p}",

@@ -13,6 +13,7 @@ from maps.webmap.colours import (
     DISTRICT_COLOURS,
     EXCLUSION_COLOUR,
     HEAT_OPACITY,
+    LEVEL_COLOURS,
     owner_colours,
     phase_colour,
 )
@@ -74,9 +75,21 @@ def _title_html(plan: Plan) -> str:
     summary = (
         f"{plan.n_sets:,} camera sets in {n_phases} phase{'s' if n_phases != 1 else ''}"
         f" · {100 * plan.coverage_share:.1f} % of demand covered{proof}"
-        f" · reach {plan.radius_m:g} m"
+        f" · {_reach_text(plan)}"
     )
     return f"<h1>{_text(plan.title)}</h1><div>{html.escape(summary)}</div>"
+
+
+def _reach_text(plan: Plan) -> str:
+    """``reach 75 m``, or the camera set (``3 × 1080p-4mm cameras, detect to 57 m``)."""
+    camera = plan.parameters.get("camera")
+    if not isinstance(camera, dict):
+        return f"reach {plan.radius_m:g} m"
+    name = camera.get("camera_type") or "directional"
+    reach = camera.get("reach_m", {})
+    level = camera.get("level") or "detect"
+    return (f"{camera.get('cameras_per_set')} × {name} cameras per set, "
+            f"{level} to {float(reach.get(level, plan.radius_m)):.0f} m")
 
 
 def _swatch(colour: str, label: str, *, dot: bool) -> str:
@@ -94,6 +107,11 @@ def _legend_html(plan: Plan) -> str:
             _swatch(phase_colour(p), f"Phase {int(p)}", dot=True)
             for p in sorted(plan.sites["phase"].unique())
         ]
+    if "level" in plan.footprints.columns and len(plan.footprints):
+        present = set(plan.footprints["level"].astype(str))
+        parts.append("<h2>Camera wedges by DORI level</h2>")
+        parts += [_swatch(c, level, dot=False) for level, c in LEVEL_COLOURS.items()
+                  if level in present]
     if plan.existing is not None and len(plan.existing) and "owner" in plan.existing:
         parts.append("<h2>Existing cameras by owner</h2>")
         owners = owner_colours(list(plan.existing["owner"].astype(str).unique()))

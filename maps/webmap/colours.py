@@ -28,8 +28,11 @@ HEAT_GRADIENT: Mapping[float, str] = MappingProxyType(
 )
 """Demand heat from low to high (ColorBrewer YlOrRd), apart from the district blues."""
 HEAT_OPACITY = 0.6
-LEVEL_COLOURS: tuple[str, ...] = ("#08519c", "#3182bd", "#6baed6", "#bdd7e7")
-"""Footprints by DORI level, in sorted level order (ColorBrewer Blues, darkest first)."""
+LEVEL_COLOURS: Mapping[str, str] = MappingProxyType(
+    {"detect": "#4575b4", "observe": "#fdae61", "recognise": "#f46d43", "identify": "#a50026"}
+)
+"""Camera wedges by DORI level (IEC 62676-4), farthest first; ColorBrewer RdYlBu, the nearer
+and sharper the view, the warmer. The web map and the QGIS styles both use these."""
 EXCLUSION_COLOUR = "#c00000"
 BACKGROUND_COLOUR = "#f2efe9"
 """Map background, visible when base tiles cannot load (a closed network)."""

@@ -10,7 +10,7 @@ import offlinefolium as folium
 import shapely
 
 from maps.webmap.base import _constant_style, _feature_collection, _to_wgs84
-from maps.webmap.colours import phase_colour
+from maps.webmap.colours import LEVEL_COLOURS, phase_colour
 from maps.webmap.elements import GeoJson
 
 logger = logging.getLogger(__name__)
@@ -95,11 +95,6 @@ def _turns_one_way_once(rings: np.ndarray) -> np.ndarray:
     turning = np.add.reduceat(np.arctan2(cross, dot), first)  # +-2 pi once round
     out[edge_ring[first]] = ((left == 0) | (right == 0)) & (np.abs(np.abs(turning) - 2 * np.pi) < 1)
     return out
-
-
-#: Directional cameras' wedges, one layer per DORI level (farthest first: drawn underneath).
-LEVEL_COLOURS: dict[str, str] = {"detect": "#4575b4", "observe": "#fdae61",
-                                 "recognise": "#f46d43", "identify": "#a50026"}
 
 
 def _add_wedges(m: folium.Map, footprints: gpd.GeoDataFrame, *, max_footprints: int) -> None:
