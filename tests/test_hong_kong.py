@@ -67,3 +67,24 @@ def test_hong_kong_scenario_without_data_names_every_missing_file(tmp_path: Path
                  "worldpop2020_hk_100m.tif", "td_traffic_cameras_2019.csv",
                  "Street_Posting_Boxes.geojson"):
         assert name in problems
+
+
+def test_hong_kong_with_cameras_plans_wedges_for_the_installer(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    example = EXAMPLE.with_name("hong-kong-cameras.toml")
+    out = tmp_path / "hk-cams"
+    data = shared_data / "hong-kong"
+    assert main(["plan", str(example), "--data-dir", str(data), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["n_sets"] == 4000
+    assert summary["upper_bound"] >= summary["covered_weight"] > 0
+    with (out / "installation.csv").open(encoding="utf-8") as f:
+        cameras = list(csv.DictReader(f))
+    per_set = {}
+    for c in cameras:
+        per_set[c["site_id"]] = per_set.get(c["site_id"], 0) + 1
+    assert len(per_set) == 4000
+    assert set(per_set.values()) <= {1, 2, 3}  # at most 3; a camera that adds nothing is left out
+    assert {float(c["pan_deg"]) % 15 for c in cameras} == {0.0}
+    assert {c["camera_type"] for c in cameras} == {"1080p-4mm"}
