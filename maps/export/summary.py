@@ -54,6 +54,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "gap": cert.gap,
         "bound_method": cert.method,
         "proven_optimal": cert.proven_optimal,
+        "presolve": None if plan.presolve is None else plan.presolve.as_dict(),
         "phases": [dataclasses.asdict(p) for p in plan.phases],
         "parameters": dict(plan.parameters),
         "inputs": dict(plan.inputs),

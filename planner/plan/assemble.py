@@ -212,4 +212,5 @@ def assemble_plan(
         timings=dict(timings),
         title=about.title,
         rank_quality=rank_quality(problem.csc, problem.baseline, solution.order, parts.order),
+        presolve=solution.presolve,
     )

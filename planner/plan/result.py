@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 
 from planner.plan.ranks import RankQuality
+from planner.solver.presolve import PresolveReport
 
 __all__ = ["Certificate", "PhaseResult", "Plan"]
 
@@ -106,6 +107,8 @@ class Plan:
         Fingerprints (``sha256:...``) of every input file, by role.
     timings
         Seconds spent in each stage; the only part of a plan that differs between runs.
+    presolve
+        How much presolve shrank the instance before the solver ran (``None``: it did not run).
     crs
         The working CRS (projected, metres), as ``"EPSG:xxxx"`` or WKT.
     rank_quality
@@ -135,6 +138,7 @@ class Plan:
     timings: Mapping[str, float] = field(default_factory=dict)
     title: str = "camplan plan"
     rank_quality: RankQuality | None = field(default=None, compare=False, repr=False)
+    presolve: PresolveReport | None = None
 
     @property
     def n_sets(self) -> int:

@@ -59,11 +59,14 @@ class SolverOptions:
         ``"always"`` always (under ``time_limit``), ``"never"`` never.
     time_limit
         Seconds allowed to each HiGHS solve.
+    presolve
+        Shrink the instance first (:mod:`planner.solver.presolve`); the optimum is unchanged.
     """
 
     local_search: bool = True
     exact: Exact = "auto"
     time_limit: float = 30.0
+    presolve: bool = True
 
 
 @dataclass(frozen=True, eq=False)

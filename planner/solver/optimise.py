@@ -10,6 +10,7 @@ what a plan must respect), :mod:`~planner.solver.phases` (improving each phase) 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from planner.solver.phases import (
     coverage_curve,
     improve_with_fallback,
 )
+from planner.solver.presolve import presolve
 from planner.solver.problem import CoverageProblem
 from planner.solver.solution import Solution, SolverStats, StageTimings
 
@@ -73,6 +75,24 @@ def optimise(
     progress
         Callback ``(stage, done, total)`` for a progress display.
     """
+    if not options.presolve:
+        return _optimise(problem, constraints, options, progress)
+    t0 = time.perf_counter()
+    resolve(problem, constraints)  # check the constraints on the sites as given
+    pre = presolve(problem, constraints)
+    presolve_s = time.perf_counter() - t0
+    solution = _optimise(pre.problem, pre.constraints, options, progress)
+    total = float(problem.weights.sum())
+    lifted = solution.lifted(pre.columns, pre.constant, total, pre.report)
+    return replace(lifted, timings=replace(lifted.timings, presolve=presolve_s))
+
+
+def _optimise(
+    problem: CoverageProblem,
+    constraints: Constraints,
+    options: SolverOptions,
+    progress: Progress | None,
+) -> Solution:
     t0 = time.perf_counter()
     start = resolve(problem, constraints)
     online = OnlineBound(problem, start.budgets, eligible=start.eligible, costs=start.costs)
@@ -115,7 +135,7 @@ def _solution(
         mip_bound=tally.mip_bound,
         lp_status=cert.lp_status,
     )
-    timings = StageTimings(tally.greedy_s, tally.local_search_s, tally.exact_s, tally.bound_s)
+    timings = StageTimings(0.0, tally.greedy_s, tally.local_search_s, tally.exact_s, tally.bound_s)
     return Solution(
         order=np.asarray(state.chosen, dtype=np.int64),
         phase=phase_of.astype(np.int64),

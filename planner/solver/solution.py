@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
+
+from planner.solver.presolve import PresolveReport
 
 __all__ = ["Solution", "SolverStats", "StageTimings"]
 
@@ -48,6 +50,7 @@ class SolverStats:
 class StageTimings:
     """Seconds spent per optimiser stage (for reports only: never used in a decision)."""
 
+    presolve: float = 0.0
     greedy: float = 0.0
     local_search: float = 0.0
     exact: float = 0.0
@@ -87,6 +90,8 @@ class Solution:
         Seconds per stage.
     phase_methods
         How each of ``phase_bounds`` was obtained (the last is ``bound_method``).
+    presolve
+        How much presolve shrank the instance (``None`` when it did not run).
     """
 
     order: np.ndarray
@@ -103,6 +108,7 @@ class Solution:
     stats: SolverStats = field(default_factory=SolverStats)
     timings: StageTimings = field(default_factory=StageTimings)
     phase_methods: tuple[str, ...] = ()
+    presolve: PresolveReport | None = None
 
     def phase_method(self, phase: int) -> str:
         """How the bound of phase ``phase`` (0-based) was obtained."""
@@ -120,3 +126,18 @@ class Solution:
         if self.proven_optimal or not np.isfinite(self.upper_bound) or self.upper_bound <= 0:
             return 0.0
         return max(0.0, (self.upper_bound - self.covered_weight) / self.upper_bound)
+
+    def lifted(
+        self, columns: np.ndarray, constant: float, total: float, report: PresolveReport
+    ) -> Solution:
+        """This solution of a presolved instance, in the original's site indices and weights."""
+        return replace(
+            self,
+            order=np.asarray(columns, dtype=np.int64)[self.order],
+            curve=self.curve + constant,
+            greedy_curve=self.greedy_curve + constant,
+            phase_bounds=tuple(float(b) + constant for b in self.phase_bounds),
+            upper_bound=self.upper_bound + constant,
+            total_weight=total,
+            presolve=report,
+        )
