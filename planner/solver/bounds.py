@@ -126,6 +126,9 @@ class MCLPResult:
         The solver proved optimality (of the LP, or of the MIP).
     status
         The solver's message.
+    support
+        LP only: the free sites with a positive value, largest value first (ties: lower
+        index), a guide for rounding.
     """
 
     upper_bound: float
@@ -133,6 +136,7 @@ class MCLPResult:
     chosen: tuple[int, ...]
     optimal: bool
     status: str
+    support: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -252,7 +256,11 @@ def _mclp_result(
             return MCLPResult(np.inf, np.nan, (), False, res.message)
         # The LP optimum, or (time limit) no proof: an unfinished LP bounds nothing.
         bound = red.constant - res.fun if optimal else np.inf
-        return MCLPResult(bound, np.nan, (), optimal, res.message)
+        x = res.x[:n_cols]
+        positive = np.flatnonzero(x > 1e-9)
+        ranked = positive[np.lexsort((positive, -x[positive]))]
+        support = tuple(red.columns[ranked].tolist())
+        return MCLPResult(bound, np.nan, (), optimal, res.message, support)
     dual = getattr(res, "mip_dual_bound", None)
     bound = red.constant - dual if dual is not None and np.isfinite(dual) else np.inf
     if res.x is None:

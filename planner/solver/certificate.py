@@ -34,12 +34,14 @@ PROVEN_TOLERANCE = 1e-7
 @dataclass(frozen=True)
 class Certificate:
     """An upper bound on the whole plan's budget, how it was found, and whether it proves
-    the plan optimal; ``lp_status`` is the LP solver's message when the LP ran."""
+    the plan optimal; ``lp_status`` is the LP solver's message when the LP ran and
+    ``lp_support`` the sites its solution uses (largest value first)."""
 
     bound: float
     method: str
     proven: bool
     lp_status: str | None = None
+    lp_support: tuple[int, ...] = ()
 
 
 def plan_certificate(
@@ -69,7 +71,7 @@ def plan_certificate(
         )
         if lagrange < bound:
             bound, method = lagrange, "lagrangian"
-    lp_status = None
+    lp_status, lp_support = None, ()
     if _want_lp(problem, start, options, bound - covered > tol):
         lp = solve_mclp(
             problem,
@@ -79,10 +81,10 @@ def plan_certificate(
             costs=start.costs,
             time_limit=options.time_limit,
         )
-        lp_status = lp.status
+        lp_status, lp_support = lp.status, lp.support
         if lp.upper_bound < bound:
             bound, method = lp.upper_bound, "lp-relaxation"
-    return Certificate(max(bound, covered), method, bound - covered <= tol, lp_status)
+    return Certificate(max(bound, covered), method, bound - covered <= tol, lp_status, lp_support)
 
 
 def _want_lp(problem: CoverageProblem, start: Start, options: SolverOptions, gap: bool) -> bool:

@@ -15,7 +15,12 @@ from dataclasses import replace
 import numpy as np
 
 from planner.solver.bounds import OnlineBound
-from planner.solver.certificate import Certificate, phase_bounds, plan_certificate
+from planner.solver.certificate import (
+    PROVEN_TOLERANCE,
+    Certificate,
+    phase_bounds,
+    plan_certificate,
+)
 from planner.solver.constraints import (
     Constraints,
     Exact,
@@ -35,6 +40,7 @@ from planner.solver.phases import (
 )
 from planner.solver.presolve import presolve
 from planner.solver.problem import CoverageProblem
+from planner.solver.rounding import lp_rounding
 from planner.solver.solution import Solution, SolverStats, StageTimings
 
 __all__ = [
@@ -106,6 +112,7 @@ def _optimise(
 
     t3 = time.perf_counter()
     cert = plan_certificate(problem, state, online.bounds[-1], start, options, tally)
+    state, curve, cert = _lp_polish(problem, start, options, (state, curve), cert, tally)
     tally.bound_s = time.perf_counter() - t3
     return _solution(problem, start, state, (curve, greedy_curve), online, cert, tally)
 
@@ -134,6 +141,7 @@ def _solution(
         mip_optimal=tally.mip_optimal,
         mip_bound=tally.mip_bound,
         lp_status=cert.lp_status,
+        lp_rounding_gain=tally.lp_rounding_gain,
     )
     timings = StageTimings(0.0, tally.greedy_s, tally.local_search_s, tally.exact_s, tally.bound_s)
     return Solution(
@@ -152,6 +160,28 @@ def _solution(
         timings=timings,
         phase_methods=(*methods, cert.method),
     )
+
+
+def _lp_polish(
+    problem: CoverageProblem,
+    start: Start,
+    options: SolverOptions,
+    plan: tuple[GreedyState, np.ndarray],
+    cert: Certificate,
+    tally: Tally,
+) -> tuple[GreedyState, np.ndarray, Certificate]:
+    """Where the LP ran and left a gap, try its rounding; keep whichever plan covers more."""
+    state, curve = plan
+    if cert.proven or not cert.lp_support or len(start.ends) != 1 or start.costs is not None:
+        return state, curve, cert
+    other = lp_rounding(problem, start, cert.lp_support, local_search=options.local_search)
+    other_curve = coverage_curve(problem, other)
+    tally.lp_rounding_gain = max(0.0, float(other_curve[-1] - curve[-1]))
+    if other_curve[-1] <= curve[-1] * (1 + 1e-12):
+        return state, curve, cert
+    covered = float(other_curve[-1])
+    proven = cert.bound - covered <= PROVEN_TOLERANCE * max(covered, 1.0)
+    return other, other_curve, replace(cert, bound=max(cert.bound, covered), proven=proven)
 
 
 def _checkpoints(total: int, ends: tuple[int, ...]) -> frozenset[int]:

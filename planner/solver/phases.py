@@ -32,6 +32,8 @@ __all__ = [
     "Tally",
     "coverage_curve",
     "improve_with_fallback",
+    "refresh_available",
+    "rerank",
 ]
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class Tally:
     mip_optimal: bool | None = None
     mip_bound: float | None = None
     first_improved_phase: int = 1
+    lp_rounding_gain: float | None = None
     greedy_s: float = 0.0
     local_search_s: float = 0.0
     exact_s: float = 0.0
@@ -135,8 +138,8 @@ def improve_phases(
         t2 = time.perf_counter()
         state = _maybe_exact(ctx, before, state, count=end - len(before.chosen))
         t3 = time.perf_counter()
-        state = _rerank(ctx.problem, before, state.chosen[len(before.chosen) :])
-        _refresh_available(state, start.eligible, start.conflicts)
+        state = rerank(ctx.problem, before, state.chosen[len(before.chosen) :])
+        refresh_available(state, start.eligible, start.conflicts)
         ctx.online.observe(state)
         tally.local_search_s += t2 - t1
         tally.exact_s += t3 - t2
@@ -160,19 +163,20 @@ def _swap_phase(ctx: PhaseContext, state: GreedyState, movable: list[int]) -> No
         budget=start.budget,
     )
     ctx.tally.swaps += res.swaps
-    _refresh_available(state, start.eligible, start.conflicts)
+    refresh_available(state, start.eligible, start.conflicts)
 
 
-def _refresh_available(
+def refresh_available(
     state: GreedyState, eligible: np.ndarray, conflicts: sparse.csr_array | None
 ) -> None:
+    """Sites still available: eligible, not chosen, not too close to a chosen one."""
     state.available = eligible.copy()
     state.available[state.chosen] = False
     for j in state.chosen:
         block_neighbours(state, conflicts, j)
 
 
-def _rerank(problem: CoverageProblem, base: GreedyState, members: Sequence[int]) -> GreedyState:
+def rerank(problem: CoverageProblem, base: GreedyState, members: Sequence[int]) -> GreedyState:
     """Order ``members`` greedily on top of ``base``: ranks and marginals within a phase."""
     state = base.copy()
     state.available[:] = False

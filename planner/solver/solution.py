@@ -30,6 +30,9 @@ class SolverStats:
         (``None`` when no MIP ran).
     lp_status
         The LP relaxation's message (``None`` when it did not run).
+    lp_rounding_gain
+        Weight the LP-guided plan added over the swaps' plan (0: kept the latter;
+        ``None``: not tried).
     """
 
     swaps: int = 0
@@ -40,6 +43,7 @@ class SolverStats:
     mip_optimal: bool | None = None
     mip_bound: float | None = None
     lp_status: str | None = None
+    lp_rounding_gain: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The counters that apply to this run, by name (stages that did not run left out)."""
