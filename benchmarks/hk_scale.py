@@ -183,8 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nbare lazy greedy process (read, coverage, {SETS:,} picks in plain Python, no "
           f"outputs): {bare.wall_s:.1f} s wall (read {bare_info['read_s']:.1f} s, coverage "
           f"{bare_info['coverage_s']:.1f} s, picks {bare_info['greedy_s']:.1f} s), covers "
-          f"{bare_info['covered_weight']:,.0f}; camplan (defaults, every output) "
-          f"{default.wall_s:.1f} s = {default.wall_s / bare.wall_s:.2f}x the bare process; "
+          f"{bare_info['covered_weight']:,.0f}, CPU {fmt_seconds(bare.cpu_s)}; camplan "
+          f"(defaults, every output) {default.wall_s:.1f} s = "
+          f"{default.wall_s / bare.wall_s:.2f}x the bare process, "
+          f"CPU {fmt_seconds(default.cpu_s)}; "
           f"proven share of the best possible {share:.2%} (target >= 99 %)")
     ok_wall = default.wall_s <= WALL_TARGET_S
     ok_mem = default.peak_rss_mb is not None and default.peak_rss_mb <= MEMORY_TARGET_MB

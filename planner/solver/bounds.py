@@ -298,9 +298,10 @@ def _column_sums(indptr, indices, v, columns):
 
 
 @njit(cache=True)
-def _deflected_step(indptr, indices, chosen, residual, w, v, seen, direction, size):
-    """One projected, deflected subgradient step on ``v`` (in place); returns the new
-    ``sum(v)``, or -1 when the direction is zero.
+def _deflected_step(indptr, indices, chosen, residual, w, v, seen, direction, size):  # noqa: PLR0913
+    """One projected, deflected subgradient step on ``v`` (in place).
+
+    Returns the new ``sum(v)``, or -1 when the direction is zero.
 
     The subgradient at point ``i`` is (chosen sites seeing ``i``) - 1 on residual
     points; the direction is ``DEFLECTION`` times it plus the rest of the previous
@@ -333,8 +334,10 @@ def _deflected_step(indptr, indices, chosen, residual, w, v, seen, direction, si
 
 
 def lagrangian_steps(nnz: int) -> int:
-    """Subgradient steps for an instance with ``nnz`` coverage pairs: about 2e9
-    pair visits in all, between 100 and 1,000 steps."""
+    """Subgradient steps for an instance with ``nnz`` coverage pairs.
+
+    About 2e9 pair visits in all, between 100 and 1,000 steps.
+    """
     return max(100, min(1000, int(2e9 / max(nnz, 1))))
 
 

@@ -1,5 +1,7 @@
-"""The certificate: the tightest upper bound we can prove, for the whole plan and each phase,
-chosen among the online, Lagrangian, MIP-dual and LP bounds."""
+"""The certificate: the tightest upper bound we can prove, for the whole plan and each phase.
+
+Chosen among the online, Lagrangian, MIP-dual and LP bounds.
+"""
 
 from __future__ import annotations
 
@@ -33,9 +35,11 @@ PROVEN_TOLERANCE = 1e-7
 
 @dataclass(frozen=True)
 class Certificate:
-    """An upper bound on the whole plan's budget, how it was found, and whether it proves
-    the plan optimal; ``lp_status`` is the LP solver's message when the LP ran and
-    ``lp_support`` the sites its solution uses (largest value first)."""
+    """An upper bound on the whole plan's budget, how it was found, whether it proves optimality.
+
+    ``lp_status`` is the LP solver's message when the LP ran and ``lp_support`` the
+    sites its solution uses (largest value first).
+    """
 
     bound: float
     method: str

@@ -1,5 +1,8 @@
-"""What a plan must respect (count or budget, phases, forced/forbidden sites, spacing)
-and the solver's options, checked once and turned into the run's starting point."""
+"""What a plan must respect, and the solver's options.
+
+Count or budget, phases, forced/forbidden sites and spacing, checked once and turned
+into the run's starting point.
+"""
 
 from __future__ import annotations
 
@@ -98,6 +101,7 @@ class Start:
 
     @property
     def n_fixed(self) -> int:
+        """Number of forced sites."""
         return len(self.forced)
 
 

@@ -192,8 +192,10 @@ def _checkpoints(total: int, ends: tuple[int, ...]) -> frozenset[int]:
 def _plain_greedy(
     problem: CoverageProblem, start: Start, online: OnlineBound
 ) -> tuple[GreedyState, dict[int, GreedyState]]:
-    """Plain greedy over the whole budget (what every phase end must match or beat),
-    and its states at the checkpoints, which also tighten the online bound."""
+    """Plain greedy over the whole budget, and its states at the checkpoints.
+
+    Every phase end must match or beat it; the checkpoints tighten the online bound.
+    """
     snapshots: dict[int, GreedyState] = {}
 
     def observe(state: GreedyState) -> None:

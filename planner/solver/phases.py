@@ -1,5 +1,8 @@
-"""Phase by phase improvement of the greedy plan: swaps, exact solving, re-ranking, and the
-fall-back to plain greedy's earlier phases when improving them would cost a later phase."""
+"""Phase by phase improvement of the greedy plan: swaps, exact solving, re-ranking.
+
+With the fall-back to plain greedy's earlier phases when improving them would cost a
+later phase.
+"""
 
 from __future__ import annotations
 

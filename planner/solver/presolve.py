@@ -54,6 +54,7 @@ class PresolveReport:
     pairs_kept: int
 
     def as_dict(self) -> dict[str, int]:
+        """The sizes by name (for ``summary.json``)."""
         return {k: int(v) for k, v in self.__dict__.items()}
 
 
@@ -148,7 +149,7 @@ def merge_rows(
 
 
 @njit(cache=True)
-def _dominated(c_ptr, c_idx, c_q, r_ptr, r_idx, cost, protected, can_dominate, k_ptr, k_idx):
+def _dominated(c_ptr, c_idx, c_q, r_ptr, r_idx, cost, protected, can_dominate, k_ptr, k_idx):  # noqa: PLR0913
     """Columns contained in another column that may replace them (see module docstring)."""
     m = len(c_ptr) - 1
     out = np.zeros(m, dtype=np.bool_)

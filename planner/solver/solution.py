@@ -61,6 +61,7 @@ class StageTimings:
     bound: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
+        """Seconds by stage name."""
         return {f.name: float(getattr(self, f.name)) for f in fields(self)}
 
 
@@ -122,6 +123,7 @@ class Solution:
 
     @property
     def covered_weight(self) -> float:
+        """Weight the plan covers (existing cameras included)."""
         return float(self.curve[-1])
 
     @property
@@ -134,7 +136,7 @@ class Solution:
     def lifted(
         self, columns: np.ndarray, constant: float, total: float, report: PresolveReport
     ) -> Solution:
-        """This solution of a presolved instance, in the original's site indices and weights."""
+        """The solution of a presolved instance in the original's site indices and weights."""
         return replace(
             self,
             order=np.asarray(columns, dtype=np.int64)[self.order],
