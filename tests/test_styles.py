@@ -13,6 +13,7 @@ from maps.export import gpkg as export
 from maps.export import styles
 from maps.webmap.colours import (
     EXCLUSION_COLOUR,
+    LEVEL_COLOURS,
     OWNER_COLOURS,
     PHASE_COLOURS,
     district_colormap,
@@ -53,11 +54,14 @@ def test_sites_and_footprints_take_the_web_maps_phase_colours(small_plan: Plan) 
 
 
 def test_footprints_with_a_dori_level_are_coloured_by_level(small_plan: Plan) -> None:
-    levels = ["recognition", "identification"] * len(small_plan.footprints)
+    levels = ["identify", "recognise"] * len(small_plan.footprints)
     fp = small_plan.footprints.assign(level=levels[: len(small_plan.footprints)])
-    root = ET.fromstring(styles.footprints_qml(fp))
+    qml = styles.footprints_qml(fp)
+    root = ET.fromstring(qml)
     assert root.find("renderer-v2").get("attr") == "level"
-    assert [c.get("value") for c in root.iter("category")] == ["identification", "recognition"]
+    # In DORI order (farthest first), in the web map's level colours.
+    assert [c.get("value") for c in root.iter("category")] == ["recognise", "identify"]
+    assert _colours(qml) == [_rgba(LEVEL_COLOURS[v], 76) for v in ("recognise", "identify")]
 
 
 def test_districts_are_graduated_on_the_web_maps_blues() -> None:
