@@ -70,6 +70,7 @@ class GreedyState:
     spent: float = 0.0
 
     def copy(self) -> GreedyState:
+        """An independent copy (arrays and lists copied)."""
         return GreedyState(
             self.best.copy(), self.available.copy(), list(self.chosen), list(self.gains), self.spent
         )
@@ -107,8 +108,11 @@ def pick(
 def conflict_arrays(
     problem: CoverageProblem, conflicts: sparse.csr_array | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``indptr`` and ``indices`` of the conflicts for the compiled kernels, in the index
-    types of the coverage matrix (one compiled version); empty rows without a spacing."""
+    """``indptr`` and ``indices`` of the conflicts for the compiled kernels.
+
+    In the index types of the coverage matrix (one compiled version); empty rows
+    without a spacing.
+    """
     csc = problem.csc
     if conflicts is None:
         return np.zeros(problem.n_sites + 1, dtype=csc.indptr.dtype), csc.indices[:0]
@@ -157,7 +161,7 @@ def _heapify(keys, sites):
 
 
 @njit(cache=True)
-def _greedy_steps(
+def _greedy_steps(  # noqa: PLR0913 - a compiled kernel takes its arrays one by one
     keys, sites, size,  # heap of (-gain per unit cost, site); its live size
     stamp, exact, step, stop,  # step each exact gain was computed at, the gains; steps
     c_ptr, c_idx, c_q, w, best,  # site columns, weights, current qualities (updated)
@@ -203,6 +207,22 @@ def _greedy_steps(
     return size, step, spent, n_picks
 
 
+def _gain_heap(
+    problem: CoverageProblem, state: GreedyState, unit: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The heap of (-gain per unit cost, site) of the available sites that gain anything.
+
+    The heap never outgrows its start: a stale entry is popped before its update is pushed.
+    """
+    gains = all_gains(problem, state.best)
+    sites = np.flatnonzero(state.available & (gains > 0))
+    keys = np.empty(len(sites) + 1)
+    heap_sites = np.empty(len(sites) + 1, dtype=np.int64)
+    keys[: len(sites)], heap_sites[: len(sites)] = -gains[sites] / unit[sites], sites
+    _heapify(keys[: len(sites)], heap_sites[: len(sites)])
+    return keys, heap_sites, len(sites)
+
+
 def lazy_greedy(
     problem: CoverageProblem,
     state: GreedyState,
@@ -231,22 +251,14 @@ def lazy_greedy(
     conflicts
         Sparse site x site matrix of pairs closer than the minimum spacing.
     observe
-        Called with the state after every pick whose total pick count is in
-        ``observe_at`` (used for the online bound).
+        Called with the state when its pick count is in ``observe_at`` (the online bound).
 
     Returns
     -------
     The same ``state``. Stops early when no available site adds any weight.
     """
-    gains = all_gains(problem, state.best)
     unit = np.ones(problem.n_sites) if costs is None else np.asarray(costs, dtype=np.float64)
-    sites = np.flatnonzero(state.available & (gains > 0))
-    # The heap never outgrows its start: a stale entry is popped before its update is pushed.
-    keys = np.empty(len(sites) + 1)
-    heap_sites = np.empty(len(sites) + 1, dtype=np.int64)
-    keys[: len(sites)], heap_sites[: len(sites)] = -gains[sites] / unit[sites], sites
-    _heapify(keys[: len(sites)], heap_sites[: len(sites)])
-    size = len(sites)
+    keys, heap_sites, size = _gain_heap(problem, state, unit)
     stamp = np.full(problem.n_sites, -1, dtype=np.int64)
     exact = np.zeros(problem.n_sites)
     csc = problem.csc

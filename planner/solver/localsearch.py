@@ -128,7 +128,7 @@ def _tree_best_outside(tv, ti, size, stamp, tick, stack):
 
 
 @njit(cache=True)
-def _search(
+def _search(  # noqa: C901, PLR0913 - one compiled kernel: arrays one by one, loops inline
     c_ptr, c_idx, c_q,  # site columns (CSC): points each site sees, with qualities
     r_ptr, r_idx, r_q,  # point rows (CSR): sites that see each point
     w, baseline, best,  # weights, quality without any site, current quality (updated)
