@@ -5,7 +5,6 @@ Chosen among the online, Lagrangian, MIP-dual and LP bounds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,7 +74,8 @@ def plan_certificate(
         )
         if lagrange < bound:
             bound, method = lagrange, "lagrangian"
-    lp_status, lp_support = None, ()
+    lp_status: str | None = None
+    lp_support: tuple[int, ...] = ()
     if _want_lp(problem, start, options, bound - covered > tol):
         lp = solve_mclp(
             problem,
@@ -103,7 +103,7 @@ def phase_bounds(
     problem: CoverageProblem,
     state: GreedyState,
     curve: np.ndarray,
-    online: Sequence[float],
+    online: np.ndarray,
     whole: float,
     start: Start,
 ) -> tuple[tuple[int, ...], tuple[float, ...], tuple[str, ...]]:

@@ -27,7 +27,8 @@ def all_gains(problem: CoverageProblem, best: np.ndarray) -> np.ndarray:
     """Marginal gains of every site at once: one pass over the non-zeros."""
     if problem.binary:
         # Qualities are 1 and best is 0 or 1: the gain is the weight left uncovered.
-        return problem.by_site @ (problem.weights * (1.0 - best))
+        gains: np.ndarray = problem.by_site @ (problem.weights * (1.0 - best))
+        return gains
     csc = problem.csc
     rows = csc.indices
     contrib = problem.weights[rows] * np.maximum(csc.data - best[rows], 0.0)

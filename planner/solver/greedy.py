@@ -121,7 +121,9 @@ def conflict_arrays(
 
 
 @njit(cache=True)
-def column_gain_kernel(c_ptr, c_idx, c_q, w, best, j):
+def column_gain_kernel(
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray, w: np.ndarray, best: np.ndarray, j: int
+) -> float:
     """:func:`planner.gains.column_gain` for compiled code: the gain of site ``j``."""
     gain = 0.0
     for e in range(c_ptr[j], c_ptr[j + 1]):
@@ -135,12 +137,13 @@ def column_gain_kernel(c_ptr, c_idx, c_q, w, best, j):
 
 
 @njit(cache=True, inline="always")
-def _before(keys, sites, a, b):
-    return keys[a] < keys[b] or (keys[a] == keys[b] and sites[a] < sites[b])
+def _before(keys: np.ndarray, sites: np.ndarray, a: int, b: int) -> bool:
+    # numpy's stubs type an array element as Any (numba compiles this to a plain bool)
+    return keys[a] < keys[b] or (keys[a] == keys[b] and sites[a] < sites[b])  # type: ignore[no-any-return]
 
 
 @njit(cache=True)
-def _sift_down(keys, sites, size, i):
+def _sift_down(keys: np.ndarray, sites: np.ndarray, size: int, i: int) -> None:
     while True:
         least, left, right = i, 2 * i + 1, 2 * i + 2
         if left < size and _before(keys, sites, left, least):
@@ -155,20 +158,22 @@ def _sift_down(keys, sites, size, i):
 
 
 @njit(cache=True)
-def _heapify(keys, sites):
+def _heapify(keys: np.ndarray, sites: np.ndarray) -> None:
     for i in range(len(keys) // 2 - 1, -1, -1):
         _sift_down(keys, sites, len(keys), i)
 
 
 @njit(cache=True)
 def _greedy_steps(  # noqa: PLR0913 - a compiled kernel takes its arrays one by one
-    keys, sites, size,  # heap of (-gain per unit cost, site); its live size
-    stamp, exact, step, stop,  # step each exact gain was computed at, the gains; steps
-    c_ptr, c_idx, c_q, w, best,  # site columns, weights, current qualities (updated)
-    available, unit, budget, spent,  # available sites (updated), costs, budget (inf: none)
-    k_ptr, k_idx,  # conflicts (CSR; empty without a spacing)
-    picks, picked_gains,  # out: the sites picked and their gains
-):
+    keys: np.ndarray, sites: np.ndarray, size: int,  # heap of (-gain per unit cost, site); size
+    stamp: np.ndarray, exact: np.ndarray, step: int, stop: int,  # step of each exact gain; gains
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray,  # site columns
+    w: np.ndarray, best: np.ndarray,  # weights, current qualities (updated)
+    available: np.ndarray, unit: np.ndarray,  # available sites (updated), costs
+    budget: float, spent: float,  # budget (inf: none), spent so far
+    k_ptr: np.ndarray, k_idx: np.ndarray,  # conflicts (CSR; empty without a spacing)
+    picks: np.ndarray, picked_gains: np.ndarray,  # out: the sites picked and their gains
+) -> tuple[int, int, float, int]:
     """Lazy greedy from ``step`` until ``stop`` picks or an empty heap."""
     n_picks = 0
     while step < stop and size > 0:

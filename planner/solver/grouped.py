@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -132,8 +133,8 @@ class _Run:
     options: SetOptions
     eligible: np.ndarray
     bound: SetBound
-    stats: dict
-    timings: dict
+    stats: dict[str, Any]
+    timings: dict[str, float]
     progress: Progress | None
 
 
@@ -184,8 +185,8 @@ def optimise_sets(problem: CoverageProblem, layout: SetLayout, options: SetOptio
     ends = [int(e) for e in np.cumsum(sizes)]
     budgets = [float(e) for e in ends] if options.budget is None else [float(options.budget)]
     bound = SetBound(problem, layout, budgets, eligible=eligible, costs=costs)
-    stats: dict = {"swaps": 0, "reorientations": 0, "exact_phases": 0}
-    timings: dict = {}
+    stats: dict[str, Any] = {"swaps": 0, "reorientations": 0, "exact_phases": 0}
+    timings: dict[str, float] = {}
     run = _Run(problem, layout, options, eligible, bound, stats, timings, progress)
     plain, snapshots = observe_points(run, start, ends)
     timings["greedy"] = time.perf_counter() - t0

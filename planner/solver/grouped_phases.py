@@ -13,11 +13,15 @@ import dataclasses
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any, Protocol, cast
 
 import numpy as np
+from scipy import sparse
 
-from planner.solver.phases import _matches_greedy
-from planner.solver.sets import MountRules, SetState, set_greedy
+from planner.solver.constraints import Exact
+from planner.solver.phases import Progress, _matches_greedy
+from planner.solver.problem import CoverageProblem
+from planner.solver.sets import MountRules, SetLayout, SetState, set_greedy
 from planner.solver.sets_mip import SetLimits, solve_sets
 from planner.solver.sets_search import pair_moves, search_sets
 from planner.solver.sets_state import add_set, best_configuration, curve_of, rerank
@@ -30,7 +34,47 @@ logger = logging.getLogger(__name__)
 AUTO_EXACT_SET_NNZ = 30_000
 
 
-def rules(run) -> MountRules:
+# What the phases read of :class:`planner.solver.grouped.SetOptions` and ``_Run`` (importing
+# those would be a cycle): read-only, as the frozen dataclasses are.
+class _Options(Protocol):
+    @property
+    def costs(self) -> np.ndarray | None: ...
+    @property
+    def budget(self) -> float | None: ...
+    @property
+    def conflicts(self) -> sparse.csr_array | None: ...
+    @property
+    def local_search(self) -> bool: ...
+    @property
+    def exact(self) -> Exact: ...
+    @property
+    def time_limit(self) -> float: ...
+
+
+class _Bound(Protocol):
+    def observe(self, state: SetState) -> None: ...
+
+
+class _Run(Protocol):
+    @property
+    def problem(self) -> CoverageProblem: ...
+    @property
+    def layout(self) -> SetLayout: ...
+    @property
+    def options(self) -> _Options: ...
+    @property
+    def eligible(self) -> np.ndarray: ...
+    @property
+    def bound(self) -> _Bound: ...
+    @property
+    def stats(self) -> dict[str, Any]: ...
+    @property
+    def timings(self) -> dict[str, float]: ...
+    @property
+    def progress(self) -> Progress | None: ...
+
+
+def rules(run: _Run) -> MountRules:
     """The run's mount rules (eligible, spacing, costs, budget)."""
     opts = run.options
     return MountRules(run.eligible, opts.conflicts, opts.costs, opts.budget)
@@ -41,7 +85,9 @@ def _checkpoints(total: int, ends: Sequence[int]) -> frozenset[int]:
     return frozenset({*powers, *ends, total})
 
 
-def observe_points(run, start: SetState, ends: list[int]) -> tuple[SetState, dict]:
+def observe_points(
+    run: _Run, start: SetState, ends: list[int]
+) -> tuple[SetState, dict[int, SetState]]:
     """Plain greedy over the whole budget, observed for the bound; snapshots at phase ends."""
     snapshots: dict[int, SetState] = {}
 
@@ -59,11 +105,14 @@ def observe_points(run, start: SetState, ends: list[int]) -> tuple[SetState, dic
     return plain, snapshots
 
 
-def _best_single(run, start: SetState, greedy: SetState) -> SetState:
+def _best_single(run: _Run, start: SetState, greedy: SetState) -> SetState:
     """Cost-benefit greedy or the best affordable single set, whichever covers more."""
-    problem, costs = run.problem, run.options.costs
-    affordable = np.flatnonzero(start.available & (start.spent + costs <= run.options.budget))
-    best_gain, best_j, best_pans = 0.0, -1, ()
+    problem = run.problem
+    # Only with a budget, which needs costs (``grouped._sizes`` raises without them).
+    costs, budget = cast(np.ndarray, run.options.costs), cast(float, run.options.budget)
+    affordable = np.flatnonzero(start.available & (start.spent + costs <= budget))
+    best_gain, best_j = 0.0, -1
+    best_pans: tuple[int, ...] = ()
     for j in affordable.tolist():
         gain, pans = best_configuration(problem, run.layout, start.best, j)
         if gain > best_gain:
@@ -76,8 +125,8 @@ def _best_single(run, start: SetState, greedy: SetState) -> SetState:
     return greedy
 
 
-def improve_all(run, start: SetState, plain: SetState, greedy_curve: np.ndarray,
-                snapshots: dict, ends: list[int]) -> tuple[SetState, np.ndarray]:
+def improve_all(run: _Run, start: SetState, plain: SetState, greedy_curve: np.ndarray,
+                snapshots: dict[int, SetState], ends: list[int]) -> tuple[SetState, np.ndarray]:
     """Improve every phase; fall back as the module says. Returns the state and its curve."""
     opts = run.options
     if not opts.local_search and opts.exact == "never":
@@ -96,7 +145,7 @@ def improve_all(run, start: SetState, plain: SetState, greedy_curve: np.ndarray,
     return plain, greedy_curve
 
 
-def refresh(run, state: SetState) -> None:
+def refresh(run: _Run, state: SetState) -> None:
     """Recompute the available mounts and the spending of ``state`` from its sets."""
     conflicts = run.options.conflicts
     state.available = run.eligible.copy()
@@ -109,7 +158,9 @@ def refresh(run, state: SetState) -> None:
         np.sum(costs[np.asarray(state.chosen, dtype=np.int64)]))
 
 
-def _improve(run, base: SetState, ends: Sequence[int], greedy_end: SetState | None) -> SetState:
+def _improve(
+    run: _Run, base: SetState, ends: Sequence[int], greedy_end: SetState | None
+) -> SetState:
     """From ``base``, each phase: greedy to its end, local search, exact solving, ranking."""
     problem, layout, opts = run.problem, run.layout, run.options
     state = base.copy()
@@ -151,7 +202,7 @@ def _improve(run, base: SetState, ends: Sequence[int], greedy_end: SetState | No
     return state
 
 
-def _exact_phase(run, before: SetState, state: SetState, *, count: int, whole: bool
+def _exact_phase(run: _Run, before: SetState, state: SetState, *, count: int, whole: bool
                  ) -> SetState | None:
     """The phase solved by the MIP (earlier sets fixed) when small enough and better."""
     problem, opts = run.problem, run.options

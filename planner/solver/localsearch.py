@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numba import njit
@@ -86,7 +87,7 @@ def _tree_set(tv: np.ndarray, ti: np.ndarray, size: int, i: int, value: float) -
 
 
 @njit(cache=True, inline="always")
-def _add_once(c, stamp, tick, out, n):
+def _add_once(c: int, stamp: np.ndarray, tick: int, out: np.ndarray, n: int) -> int:
     """Append ``c`` to ``out[:n]`` unless already stamped with ``tick``; the new length."""
     if stamp[c] == tick:
         return n
@@ -96,7 +97,9 @@ def _add_once(c, stamp, tick, out, n):
 
 
 @njit(cache=True)
-def _tree_best_outside(tv, ti, size, stamp, tick, stack):
+def _tree_best_outside(
+    tv: np.ndarray, ti: np.ndarray, size: int, stamp: np.ndarray, tick: int, stack: np.ndarray
+) -> tuple[int, float]:
     """The largest leaf (ties: lower index) whose ``stamp`` is not ``tick``, or (-1, -inf).
 
     Each node holds the largest leaf of its subtree (lowest index among equals), so a
@@ -129,14 +132,18 @@ def _tree_best_outside(tv, ti, size, stamp, tick, stack):
 
 @njit(cache=True)
 def _search(  # noqa: C901, PLR0913 - one compiled kernel: arrays one by one, loops inline
-    c_ptr, c_idx, c_q,  # site columns (CSC): points each site sees, with qualities
-    r_ptr, r_idx, r_q,  # point rows (CSR): sites that see each point
-    w, baseline, best,  # weights, quality without any site, current quality (updated)
-    chosen, movable,  # chosen sites in pick order (updated), positions that may move
-    eligible, k_ptr, k_idx,  # eligible sites, conflicts (CSR; empty when no spacing)
-    costs, budget, spent, budgeted,  # site costs, budget (inf: none), spent now
-    tol, max_passes,
-):
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray,  # site columns (CSC): points seen
+    r_ptr: np.ndarray, r_idx: np.ndarray, r_q: np.ndarray,  # point rows (CSR): sites that see
+    w: np.ndarray, baseline: np.ndarray,  # weights, quality without any site
+    best: np.ndarray,  # current quality (updated)
+    chosen: np.ndarray,  # chosen sites in pick order (updated)
+    movable: np.ndarray,  # positions that may move
+    eligible: np.ndarray,  # eligible sites
+    k_ptr: np.ndarray, k_idx: np.ndarray,  # conflicts (CSR; empty when no spacing)
+    costs: np.ndarray, budget: float,  # site costs, budget (inf: none)
+    spent: float, budgeted: bool,  # spent now, whether a budget applies
+    tol: float, max_passes: int,
+) -> tuple[int, int, float]:
     m = len(c_ptr) - 1
     is_chosen = np.zeros(m, dtype=np.bool_)
     for j in chosen:
@@ -349,7 +356,7 @@ def swap_search(
         chosen, np.asarray(movable, dtype=np.int64),
         np.asarray(eligible, dtype=np.bool_), k_ptr, k_idx,
         np.ones(m) if costs is None else np.asarray(costs, dtype=np.float64),
-        float(budget) if budgeted else np.inf,
+        float(cast(float, budget)) if budgeted else np.inf,
         float(state.spent), budgeted,
         1e-10 * max(float(problem.weights.sum()), 1e-300), max_passes,
     )  # fmt: skip

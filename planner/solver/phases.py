@@ -196,7 +196,7 @@ def _matches_greedy(ours: np.ndarray, theirs: np.ndarray, ends: Sequence[int]) -
     for end in ends:
         if ours[min(end, len(ours) - 1)] < theirs[min(end, len(theirs) - 1)] - tol:
             return False
-    return ours[-1] >= theirs[-1] - tol
+    return bool(ours[-1] >= theirs[-1] - tol)
 
 
 def coverage_curve(problem: CoverageProblem, state: GreedyState) -> np.ndarray:
