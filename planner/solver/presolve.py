@@ -84,7 +84,9 @@ class Presolved:
 
 
 @njit(cache=True)
-def _row_hashes(indptr, indices, qbits, base_bits):
+def _row_hashes(
+    indptr: np.ndarray, indices: np.ndarray, qbits: np.ndarray, base_bits: np.ndarray
+) -> np.ndarray:
     out = np.empty(len(indptr) - 1, dtype=np.uint64)
     mult = np.uint64(0x100000001B3)
     for i in range(len(indptr) - 1):
@@ -97,7 +99,10 @@ def _row_hashes(indptr, indices, qbits, base_bits):
 
 
 @njit(cache=True)
-def _same_row(indptr, indices, qbits, base_bits, a, b):
+def _same_row(
+    indptr: np.ndarray, indices: np.ndarray, qbits: np.ndarray, base_bits: np.ndarray,
+    a: int, b: int,
+) -> bool:
     if base_bits[a] != base_bits[b]:
         return False
     la, lb = indptr[a + 1] - indptr[a], indptr[b + 1] - indptr[b]
@@ -111,7 +116,10 @@ def _same_row(indptr, indices, qbits, base_bits, a, b):
 
 
 @njit(cache=True)
-def _assign_groups(order, hashes, indptr, indices, qbits, base_bits):
+def _assign_groups(
+    order: np.ndarray, hashes: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+    qbits: np.ndarray, base_bits: np.ndarray,
+) -> np.ndarray:
     """Group id (the leader's row) of every row, rows visited in (hash, index) order."""
     leader = np.empty(len(order), dtype=np.int64)
     run = 0
@@ -149,7 +157,11 @@ def merge_rows(
 
 
 @njit(cache=True)
-def _dominated(c_ptr, c_idx, c_q, r_ptr, r_idx, cost, protected, can_dominate, k_ptr, k_idx):  # noqa: PLR0913
+def _dominated(  # noqa: PLR0913
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray, r_ptr: np.ndarray, r_idx: np.ndarray,
+    cost: np.ndarray, protected: np.ndarray, can_dominate: np.ndarray,
+    k_ptr: np.ndarray, k_idx: np.ndarray,
+) -> np.ndarray:
     """Columns contained in another column that may replace them (see module docstring)."""
     m = len(c_ptr) - 1
     out = np.zeros(m, dtype=np.bool_)
@@ -177,7 +189,7 @@ def _dominated(c_ptr, c_idx, c_q, r_ptr, r_idx, cost, protected, can_dominate, k
 
 
 @njit(cache=True)
-def _contains(c_ptr, c_idx, c_q, k, j):
+def _contains(c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray, k: int, j: int) -> bool:
     """Column ``k`` reaches every point of column ``j`` at least as well."""
     a, a_end = c_ptr[k], c_ptr[k + 1]
     for e in range(c_ptr[j], c_ptr[j + 1]):
@@ -190,7 +202,7 @@ def _contains(c_ptr, c_idx, c_q, k, j):
 
 
 @njit(cache=True)
-def _spacing_ok(k_ptr, k_idx, mark, j, k):
+def _spacing_ok(k_ptr: np.ndarray, k_idx: np.ndarray, mark: np.ndarray, j: int, k: int) -> bool:
     """Every site too close to ``k`` (other than ``j``) is too close to ``j`` too."""
     for e in range(k_ptr[j], k_ptr[j + 1]):
         mark[k_idx[e]] = j
