@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from numba import njit
@@ -105,8 +106,17 @@ def pick(
     block_neighbours(state, conflicts, j)
 
 
+class SiteColumns(Protocol):
+    """What :func:`conflict_arrays` reads of a problem: its columns and how many there are."""
+
+    @property
+    def csc(self) -> sparse.csc_array: ...
+    @property
+    def n_sites(self) -> int: ...
+
+
 def conflict_arrays(
-    problem: CoverageProblem, conflicts: sparse.csr_array | None
+    problem: SiteColumns, conflicts: sparse.csr_array | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """``indptr`` and ``indices`` of the conflicts for the compiled kernels.
 

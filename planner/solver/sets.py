@@ -39,13 +39,16 @@ follows from ``f(OPT) <= f(S + OPT) <= f(S) + sum_{c in OPT} gain(c | S)``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
+from scipy import sparse
 
 from planner.solver.gains import all_gains
 from planner.solver.greedy import GreedyState, column_gain_kernel
+from planner.solver.problem import CoverageProblem
 
 __all__ = [
     "MountRules",
@@ -108,7 +111,10 @@ class SetState(GreedyState):
 
 
 @njit(cache=True)
-def apply_column(c_ptr, c_idx, c_q, best, col, save_r, save_v, top):
+def apply_column(
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray, best: np.ndarray, col: int,
+    save_r: np.ndarray, save_v: np.ndarray, top: int,
+) -> int:
     """Raise ``best`` by column ``col``, pushing the old values on a stack (for :func:`restore`)."""
     for e in range(c_ptr[col], c_ptr[col + 1]):
         r = c_idx[e]
@@ -121,14 +127,16 @@ def apply_column(c_ptr, c_idx, c_q, best, col, save_r, save_v, top):
 
 
 @njit(cache=True)
-def restore(best, save_r, save_v, top):
+def restore(best: np.ndarray, save_r: np.ndarray, save_v: np.ndarray, top: int) -> None:
     """Undo :func:`apply_column` calls down to an empty stack."""
     for t in range(top - 1, -1, -1):
         best[save_r[t]] = save_v[t]
 
 
 @njit(cache=True)
-def commit_column(c_ptr, c_idx, c_q, best, col):
+def commit_column(
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray, best: np.ndarray, col: int
+) -> None:
     """Raise ``best`` by column ``col`` for good."""
     for e in range(c_ptr[col], c_ptr[col + 1]):
         if c_q[e] > best[c_idx[e]]:
@@ -137,7 +145,9 @@ def commit_column(c_ptr, c_idx, c_q, best, col):
 
 @njit(cache=True)
 def _free_pans(  # noqa: PLR0913 - a compiled kernel
-    c_ptr, c_idx, c_q, w, best, j, n_pans, k, pans, save_r, save_v):
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray, w: np.ndarray, best: np.ndarray,
+    j: int, n_pans: int, k: int, pans: np.ndarray, save_r: np.ndarray, save_v: np.ndarray,
+) -> float:
     """Inner greedy: up to ``k`` pans of mount ``j``, each the best on top of the others."""
     base, total, top = j * n_pans, 0.0, 0
     for r in range(k):
@@ -164,7 +174,10 @@ def _free_pans(  # noqa: PLR0913 - a compiled kernel
 
 @njit(cache=True)
 def _spread_pans(  # noqa: PLR0913 - a compiled kernel
-    c_ptr, c_idx, c_q, w, best, j, n_pans, offsets, pans, save_r, save_v):
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray, w: np.ndarray, best: np.ndarray,
+    j: int, n_pans: int, offsets: np.ndarray, pans: np.ndarray,
+    save_r: np.ndarray, save_v: np.ndarray,
+) -> float:
     """Every base pan of a fixed-spread configuration; the best (ties: lower base pan)."""
     base, best_total, best_p = j * n_pans, 0.0, -1
     for p in range(n_pans):
@@ -183,13 +196,16 @@ def _spread_pans(  # noqa: PLR0913 - a compiled kernel
 
 
 @njit(cache=True)
-def _exact_pans(c_ptr, c_idx, c_q, w, best, j, n_pans, k, pans):  # noqa: PLR0913, C901
+def _exact_pans(  # noqa: PLR0913, C901
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray, w: np.ndarray, best: np.ndarray,
+    j: int, n_pans: int, k: int, pans: np.ndarray,
+) -> float:
     """The best ``k`` pans of mount ``j`` given ``best``, by trying every combination.
 
     Writes them to ``pans`` (-1 for cameras that add nothing); returns the gain.
     """
     pos = {}
-    rows = []
+    rows: list[int] = []
     for p in range(n_pans):
         for e in range(c_ptr[j * n_pans + p], c_ptr[j * n_pans + p + 1]):
             r = c_idx[e]
@@ -239,8 +255,10 @@ def _exact_pans(c_ptr, c_idx, c_q, w, best, j, n_pans, k, pans):  # noqa: PLR091
 
 @njit(cache=True)
 def evaluate_mount(  # noqa: PLR0913 - a compiled kernel
-    c_ptr, c_idx, c_q, w, best, j, n_pans, k, offsets, spread, pans,
-                   save_r, save_v):
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray, w: np.ndarray, best: np.ndarray,
+    j: int, n_pans: int, k: int, offsets: np.ndarray, spread: int, pans: np.ndarray,
+    save_r: np.ndarray, save_v: np.ndarray,
+) -> float:
     """Gain of mount ``j``'s best configuration given ``best`` (left unchanged).
 
     Writes its pan indices to ``pans[:k]`` (-1 where a camera adds nothing, free pans only).
@@ -254,7 +272,7 @@ def evaluate_mount(  # noqa: PLR0913 - a compiled kernel
     return _spread_pans(c_ptr, c_idx, c_q, w, best, j, n_pans, offsets, pans, save_r, save_v)
 
 
-def set_bound_terms(problem, layout: SetLayout, best: np.ndarray,
+def set_bound_terms(problem: CoverageProblem, layout: SetLayout, best: np.ndarray,
                     eligible: np.ndarray) -> np.ndarray:
     """``u_j``: the most any configuration of mount ``j`` can add given ``best``.
 
@@ -277,8 +295,10 @@ def set_bound_terms(problem, layout: SetLayout, best: np.ndarray,
 
 @njit(cache=True)
 def _evaluate_all(  # noqa: PLR0913 - a compiled kernel
-    c_ptr, c_idx, c_q, w, best, mounts, n_pans, k, offsets, spread, cfg,
-                  save_r, save_v):
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray, w: np.ndarray, best: np.ndarray,
+    mounts: np.ndarray, n_pans: int, k: int, offsets: np.ndarray, spread: int, cfg: np.ndarray,
+    save_r: np.ndarray, save_v: np.ndarray,
+) -> np.ndarray:
     """Values of ``mounts`` (their configurations into ``cfg`` rows)."""
     out = np.zeros(len(mounts))
     for t in range(len(mounts)):
@@ -290,11 +310,18 @@ def _evaluate_all(  # noqa: PLR0913 - a compiled kernel
 
 @njit(cache=True)
 def _set_steps(  # noqa: PLR0913 - a compiled kernel
-    keys, mounts, size, stamp, exact, cfg, step, stop,  # heap, evaluation stamps and values
-    c_ptr, c_idx, c_q, w, best, layout,  # cameras, weights, qualities (updated), (P, k, spread)
-    offsets, available, unit, budget, spent, k_ptr, k_idx,  # mounts, costs, conflicts
-    save_r, save_v, picks, picked_gains,  # scratch; out: mounts picked and their gains
-):
+    keys: np.ndarray, mounts: np.ndarray, size: int,  # heap
+    stamp: np.ndarray, exact: np.ndarray, cfg: np.ndarray,  # evaluations: stamps, values, pans
+    step: int, stop: int,
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray,  # cameras
+    w: np.ndarray, best: np.ndarray,  # weights, qualities (updated)
+    layout: np.ndarray,  # (P, k, spread)
+    offsets: np.ndarray, available: np.ndarray,  # mounts
+    unit: np.ndarray, budget: float, spent: float,  # costs
+    k_ptr: np.ndarray, k_idx: np.ndarray,  # conflicts
+    save_r: np.ndarray, save_v: np.ndarray,  # scratch
+    picks: np.ndarray, picked_gains: np.ndarray,  # out: mounts picked and their gains
+) -> tuple[int, int, float, int]:
     """Lazy greedy over mounts from ``step`` until ``stop`` picks or an empty heap."""
     n_pans, k, spread = layout[0], layout[1], layout[2]
     n_picks = 0
@@ -326,12 +353,13 @@ def _set_steps(  # noqa: PLR0913 - a compiled kernel
 
 
 @njit(cache=True, inline="always")
-def _before(keys, items, a, b):
-    return keys[a] < keys[b] or (keys[a] == keys[b] and items[a] < items[b])
+def _before(keys: np.ndarray, items: np.ndarray, a: int, b: int) -> bool:
+    # numpy's stubs type an array element as Any (numba compiles this to a plain bool)
+    return keys[a] < keys[b] or (keys[a] == keys[b] and items[a] < items[b])  # type: ignore[no-any-return]
 
 
 @njit(cache=True)
-def _sift(keys, items, size, i):
+def _sift(keys: np.ndarray, items: np.ndarray, size: int, i: int) -> None:
     while True:
         least, left, right = i, 2 * i + 1, 2 * i + 2
         if left < size and _before(keys, items, left, least):
@@ -346,7 +374,7 @@ def _sift(keys, items, size, i):
 
 
 @njit(cache=True)
-def _push(keys, items, size, key, item):
+def _push(keys: np.ndarray, items: np.ndarray, size: int, key: float, item: int) -> int:
     i = size
     keys[i], items[i] = key, item
     while i > 0 and _before(keys, items, i, (i - 1) // 2):
@@ -358,12 +386,12 @@ def _push(keys, items, size, key, item):
 
 
 @njit(cache=True)
-def _heapify(keys, items):
+def _heapify(keys: np.ndarray, items: np.ndarray) -> None:
     for i in range(len(keys) // 2 - 1, -1, -1):
         _sift(keys, items, len(keys), i)
 
 
-def scratch(problem, layout: SetLayout) -> tuple[np.ndarray, np.ndarray]:
+def scratch(problem: CoverageProblem, layout: SetLayout) -> tuple[np.ndarray, np.ndarray]:
     """Undo stacks big enough for one configuration of any mount."""
     lengths = np.diff(problem.csc.indptr)
     size = int(lengths.max()) * max(layout.per_set, 1) if lengths.size else 0
@@ -385,19 +413,19 @@ class MountRules:
     """
 
     eligible: np.ndarray
-    conflicts: object = None
+    conflicts: sparse.csr_array | None = None
     costs: np.ndarray | None = None
     budget: float | None = None
 
 
 def set_greedy(
-    problem,
+    problem: CoverageProblem,
     layout: SetLayout,
     state: SetState,
     count: int,
     rules: MountRules,
     *,
-    observe=None,
+    observe: Callable[[SetState], None] | None = None,
     observe_at: frozenset[int] = frozenset(),
 ) -> SetState:
     """Extend ``state`` (in place) by at most ``count`` sets, greedily (lazy, see module doc).
@@ -455,9 +483,9 @@ def set_greedy(
 class _MountShape:
     """What :func:`planner.solver.greedy.conflict_arrays` reads, for a mount-level matrix."""
 
-    problem: object
+    problem: CoverageProblem
     n_sites: int
 
     @property
-    def csc(self):
+    def csc(self) -> sparse.csc_array:
         return self.problem.csc
