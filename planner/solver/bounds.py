@@ -285,7 +285,9 @@ def _conflict_rows(
 
 
 @njit(cache=True, parallel=True)
-def _column_sums(indptr, indices, v, columns):
+def _column_sums(
+    indptr: np.ndarray, indices: np.ndarray, v: np.ndarray, columns: np.ndarray
+) -> np.ndarray:
     """``sum_i v_i`` over the points each of ``columns`` sees (binary coverage)."""
     out = np.empty(len(columns))
     for t in prange(len(columns)):
@@ -298,7 +300,10 @@ def _column_sums(indptr, indices, v, columns):
 
 
 @njit(cache=True)
-def _deflected_step(indptr, indices, chosen, residual, w, v, seen, direction, size):  # noqa: PLR0913
+def _deflected_step(  # noqa: PLR0913
+    indptr: np.ndarray, indices: np.ndarray, chosen: np.ndarray, residual: np.ndarray,
+    w: np.ndarray, v: np.ndarray, seen: np.ndarray, direction: np.ndarray, size: float,
+) -> float:
     """One projected, deflected subgradient step on ``v`` (in place).
 
     Returns the new ``sum(v)``, or -1 when the direction is zero.

@@ -34,7 +34,9 @@ logger = logging.getLogger(__name__)
 
 
 @njit(cache=True, parallel=True)
-def _column_sums(indptr, indices, lev, prefix, out):
+def _column_sums(
+    indptr: np.ndarray, indices: np.ndarray, lev: np.ndarray, prefix: np.ndarray, out: np.ndarray
+) -> None:
     for c in prange(len(indptr) - 1):
         total = 0.0
         for e in range(indptr[c], indptr[c + 1]):
@@ -44,7 +46,9 @@ def _column_sums(indptr, indices, lev, prefix, out):
 
 @njit(cache=True)
 def _mount_values(  # noqa: C901 - a compiled kernel
-    sums, n_pans, k, offsets, spread, eligible, picks):
+    sums: np.ndarray, n_pans: int, k: int, offsets: np.ndarray, spread: int, eligible: np.ndarray,
+    picks: np.ndarray,
+) -> np.ndarray:
     """Each mount's best ``k`` cameras by ``sums`` (free pans) or best configuration."""
     m = len(eligible)
     values = np.zeros(m)
@@ -81,7 +85,10 @@ def _mount_values(  # noqa: C901 - a compiled kernel
 
 
 @njit(cache=True)
-def _step(indptr, indices, lev, cols, cap, v, size):
+def _step(
+    indptr: np.ndarray, indices: np.ndarray, lev: np.ndarray, cols: np.ndarray, cap: np.ndarray,
+    v: np.ndarray, size: float,
+) -> float:
     """Projected subgradient step on ``v`` (in place); returns ``sum(v)``, -1 at a zero gradient."""
     n, n_lev = v.shape
     seen = np.zeros((n, n_lev), dtype=np.int32)

@@ -64,7 +64,9 @@ def config_matrix(problem: CoverageProblem, layout: SetLayout) -> sparse.csc_arr
     return sparse.csc_array(out)
 
 
-def _level_rows(cover: sparse.csc_array, baseline: np.ndarray, weights: np.ndarray):
+def _level_rows(
+    cover: sparse.csc_array, baseline: np.ndarray, weights: np.ndarray
+) -> tuple[sparse.csr_array, np.ndarray]:
     """Rows ``(point, level)`` still to win: their objective weight and their columns."""
     levels = np.unique(cover.data)
     csr = sparse.csr_array(cover)
@@ -144,8 +146,8 @@ def solve_sets(problem: CoverageProblem, layout: SetLayout, limits: SetLimits, *
     return _result(res, constant, cols, n_x, n_pans, layout, integral)
 
 
-def _result(res, constant: float, cols: np.ndarray, n_x: int, n_pans: int, layout: SetLayout,
-            integral: bool) -> SetMIPResult:
+def _result(res: optimize.OptimizeResult, constant: float, cols: np.ndarray, n_x: int,
+            n_pans: int, layout: SetLayout, integral: bool) -> SetMIPResult:
     optimal = res.status == 0
     if not integral:
         bound = constant - res.fun if optimal and res.x is not None else np.inf

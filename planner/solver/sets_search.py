@@ -28,6 +28,7 @@ import numpy as np
 from numba import njit
 
 from planner.solver.greedy import column_gain_kernel
+from planner.solver.problem import CoverageProblem
 from planner.solver.sets import (
     MountRules,
     SetLayout,
@@ -59,8 +60,10 @@ class SearchMoves:
 
 @njit(cache=True)
 def _take_off(  # noqa: PLR0913 - a compiled kernel
-    c_ptr, c_idx, r_ptr, r_idx, r_q, w, baseline, on, best, cols, n_cols, mark, tick,
-              rows, old):
+    c_ptr: np.ndarray, c_idx: np.ndarray, r_ptr: np.ndarray, r_idx: np.ndarray, r_q: np.ndarray,
+    w: np.ndarray, baseline: np.ndarray, on: np.ndarray, best: np.ndarray, cols: np.ndarray,
+    n_cols: int, mark: np.ndarray, tick: int, rows: np.ndarray, old: np.ndarray,
+) -> tuple[int, float]:
     """Switch ``cols[:n_cols]`` off and recompute their points from the other cameras.
 
     Returns how many points (``rows``, their former quality in ``old``) and the weight lost.
@@ -89,7 +92,10 @@ def _take_off(  # noqa: PLR0913 - a compiled kernel
 
 
 @njit(cache=True)
-def _put_back(on, best, cols, n_cols, rows, old, n):
+def _put_back(
+    on: np.ndarray, best: np.ndarray, cols: np.ndarray, n_cols: int, rows: np.ndarray,
+    old: np.ndarray, n: int,
+) -> None:
     for t in range(n_cols):
         on[cols[t]] = True
     for t in range(n):
@@ -97,7 +103,10 @@ def _put_back(on, best, cols, n_cols, rows, old, n):
 
 
 @njit(cache=True)
-def _best_pan(c_ptr, c_idx, c_q, w, best, j, n_pans, pans):
+def _best_pan(
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray, w: np.ndarray, best: np.ndarray, j: int,
+    n_pans: int, pans: np.ndarray,
+) -> tuple[float, int]:
     """The pan of mount ``j`` not in ``pans`` with the largest gain (ties: lower pan)."""
     bg, bp = 0.0, -1
     for p in range(n_pans):
@@ -114,7 +123,7 @@ def _best_pan(c_ptr, c_idx, c_q, w, best, j, n_pans, pans):
 
 
 @njit(cache=True)
-def _set_cols(mount, pans, n_pans, cols):
+def _set_cols(mount: int, pans: np.ndarray, n_pans: int, cols: np.ndarray) -> int:
     n = 0
     for r in range(len(pans)):
         if pans[r] >= 0:
@@ -124,7 +133,10 @@ def _set_cols(mount, pans, n_pans, cols):
 
 
 @njit(cache=True)
-def _commit(c_ptr, c_idx, c_q, on, best, cols, n_cols):
+def _commit(
+    c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray, on: np.ndarray, best: np.ndarray,
+    cols: np.ndarray, n_cols: int,
+) -> None:
     for t in range(n_cols):
         on[cols[t]] = True
         commit_column(c_ptr, c_idx, c_q, best, cols[t])
@@ -132,7 +144,10 @@ def _commit(c_ptr, c_idx, c_q, on, best, cols, n_cols):
 
 @njit(cache=True)
 def _reorient(  # noqa: PLR0913 - a compiled kernel
-    mat, w, baseline, on, best, mount, pans, lay, offsets, buf):
+    mat: tuple[np.ndarray, ...], w: np.ndarray, baseline: np.ndarray, on: np.ndarray,
+    best: np.ndarray, mount: int, pans: np.ndarray, lay: np.ndarray, offsets: np.ndarray,
+    buf: tuple[np.ndarray, ...],
+) -> int:
     """Turn the cameras of one set (``pans`` updated in place); returns how many turned."""
     c_ptr, c_idx, c_q, r_ptr, r_idx, r_q = mat
     n_pans, k, spread = lay[0], lay[1], lay[2]
@@ -172,7 +187,11 @@ def _reorient(  # noqa: PLR0913 - a compiled kernel
 
 @njit(cache=True)
 def _candidates(  # noqa: PLR0913 - a compiled kernel
-    mat, cols, n_cols, n_pans, buf, seen, opened, out, everywhere):
+    mat: tuple[np.ndarray, ...], cols: np.ndarray, n_cols: int, n_pans: int,
+    buf: tuple[np.ndarray, ...], seen: np.ndarray,
+    opened: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float], out: np.ndarray,
+    everywhere: bool,
+) -> int:
     """Open mounts sharing a point with ``cols``, each once, in order of discovery.
 
     With ``everywhere``: every open mount, in index order.
@@ -214,13 +233,13 @@ def _candidates(  # noqa: PLR0913 - a compiled kernel
 
 
 @njit(cache=True)
-def _shift_near(k_ptr, k_idx, near, j, delta):
+def _shift_near(k_ptr: np.ndarray, k_idx: np.ndarray, near: np.ndarray, j: int, delta: int) -> None:
     for e in range(k_ptr[j], k_ptr[j + 1]):
         near[k_idx[e]] += delta
 
 
 @njit(cache=True)
-def _config_bound(single, k, offsets, spread):
+def _config_bound(single: np.ndarray, k: int, offsets: np.ndarray, spread: int) -> float:
     """Bound what any configuration can add.
 
     Its ``k`` largest single gains (or, with a fixed
@@ -244,8 +263,11 @@ def _config_bound(single, k, offsets, spread):
 
 @njit(cache=True)
 def _move(  # noqa: PLR0913 - a compiled kernel
-    mat, w, baseline, on, best, mounts, s, pans, lay, offsets, buf, mask, conf, spare,
-          seen, cand):
+    mat: tuple[np.ndarray, ...], w: np.ndarray, baseline: np.ndarray, on: np.ndarray,
+    best: np.ndarray, mounts: np.ndarray, s: int, pans: np.ndarray, lay: np.ndarray,
+    offsets: np.ndarray, buf: tuple[np.ndarray, ...], mask: tuple[np.ndarray, ...],
+    conf: tuple[np.ndarray, ...], spare: float, seen: np.ndarray, cand: np.ndarray,
+) -> bool:
     """Move set ``s`` to the best open mount sharing points with it, when that covers more."""
     c_ptr, c_idx, c_q, r_ptr, r_idx, r_q = mat
     mark, rows, old, cols, save_r, save_v, cfg, tick = buf
@@ -292,8 +314,11 @@ def _move(  # noqa: PLR0913 - a compiled kernel
 
 @njit(cache=True)
 def _pass(  # noqa: PLR0913 - a compiled kernel
-    mat, w, baseline, on, best, mounts, pans, first, lay, offsets, buf, mask, conf,
-          budget, spent, seen, cand):
+    mat: tuple[np.ndarray, ...], w: np.ndarray, baseline: np.ndarray, on: np.ndarray,
+    best: np.ndarray, mounts: np.ndarray, pans: np.ndarray, first: int, lay: np.ndarray,
+    offsets: np.ndarray, buf: tuple[np.ndarray, ...], mask: tuple[np.ndarray, ...],
+    conf: tuple[np.ndarray, ...], budget: float, spent: float, seen: np.ndarray, cand: np.ndarray,
+) -> tuple[int, int, float]:
     """One pass over the sets ``first..``: re-orient, then try a move (and re-orient again)."""
     unit = mask[3]
     turned, moved = 0, 0
@@ -309,7 +334,7 @@ def _pass(  # noqa: PLR0913 - a compiled kernel
     return turned, moved, spent
 
 
-def search_sets(problem, layout: SetLayout, state: SetState, *, first: int,
+def search_sets(problem: CoverageProblem, layout: SetLayout, state: SetState, *, first: int,
                 rules: MountRules, max_passes: int = 5) -> SearchMoves:
     """Improve the sets ``state.chosen[first:]`` in place (see the module doc).
 
@@ -363,7 +388,7 @@ def search_sets(problem, layout: SetLayout, state: SetState, *, first: int,
     return SearchMoves(moved, turned, passes, problem.value(state.best) - before)
 
 
-def pair_moves(problem, layout: SetLayout, state: SetState, *, first: int,
+def pair_moves(problem: CoverageProblem, layout: SetLayout, state: SetState, *, first: int,
                rules: MountRules, max_rounds: int = 3) -> int:
     """Small instances: take two sets off together and put two back by the greedy rule.
 
@@ -398,7 +423,9 @@ def pair_moves(problem, layout: SetLayout, state: SetState, *, first: int,
     return replaced
 
 
-def _best_two(problem, layout: SetLayout, base: SetState, rules: MountRules) -> SetState:
+def _best_two(
+    problem: CoverageProblem, layout: SetLayout, base: SetState, rules: MountRules,
+) -> SetState:
     """Two sets added to ``base``, the best of: each open mount first, then the greedy rule."""
     from planner.solver.sets import set_greedy
     from planner.solver.sets_state import add_set, best_configuration
@@ -415,7 +442,7 @@ def _best_two(problem, layout: SetLayout, base: SetState, rules: MountRules) -> 
     return base if best_state is None else best_state
 
 
-def _without(problem, layout: SetLayout, state: SetState, keep: list[int],
+def _without(problem: CoverageProblem, layout: SetLayout, state: SetState, keep: list[int],
              rules: MountRules) -> SetState:
     """``state`` holding only the sets ``keep`` (available mounts recomputed)."""
     mounts = [state.chosen[t] for t in keep]
