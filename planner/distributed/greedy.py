@@ -1,0 +1,202 @@
+"""The distributed greedy: exactly the single-machine greedy, in rounds over tiles.
+
+Method. Every tile proposes its next picks as if no other tile picked (its own
+lazy greedy, run on a copy of its state). The coordinator merges the proposals in
+greedy order (gain, then lower global site index) and accepts them one by one; a
+pick of site ``j`` changes only the demand within the reach of ``j``, so it can
+change the gains of the tiles whose rectangles lie within twice the reach of
+``j`` only: those tiles are *blocked* for the rest of the round. The walk stops at
+the first proposal of a blocked tile, or after the last proposal of a tile that
+still has sites left. Every accepted pick is then the pick the single-machine greedy
+makes at that step (a blocked tile's gains can only have fallen below its next
+proposal, an untouched tile's proposals are still exact), so the plan is the same,
+site for site. Accepted picks are committed on their own tile and their coverage
+sent to the blocked tiles; only tiles that were touched or ran out propose again.
+
+Guarantee: the greedy plan itself, so at least ``1 - 1/e`` of the optimum (Nemhauser,
+Wolsey & Fisher 1978), with the online submodular bound as certificate: at the
+start and at checkpoints, ``f(S) + sum of the p largest gains`` over all tiles
+(every host sends its top-p gains, the coordinator adds the p largest).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.distributed.partition import Grid
+from planner.distributed.tile import Proposal
+
+__all__ = ["GreedyRun", "Hosts", "distributed_greedy", "online_bound"]
+
+logger = logging.getLogger(__name__)
+
+#: First number of picks a tile proposes; doubled each time a tile's list runs out.
+FIRST_PROPOSAL = 32
+MAX_PROPOSAL = 4096
+
+
+@dataclass
+class Hosts:
+    """The actors and which tile lives on which (coordinator side)."""
+
+    actors: list
+    host_of: dict[int, int]
+    grid: Grid
+
+    def call(self, method: str, per_host: dict[int, object]) -> dict[int, object]:
+        """Call ``method`` on several hosts at once; results by host."""
+        futures = {h: getattr(self.actors[h], method)(arg) for h, arg in per_host.items()}
+        return {h: f.result() for h, f in futures.items()}
+
+    def by_host(self, per_tile: dict[int, object]) -> dict[int, dict[int, object]]:
+        out: dict[int, dict[int, object]] = defaultdict(dict)
+        for t, v in per_tile.items():
+            out[self.host_of[t]][t] = v
+        return out
+
+    def touched(self, x: float, y: float) -> np.ndarray:
+        """Tiles whose demand a pick at ``(x, y)`` can reach (within twice the reach)."""
+        _, tiles = self.grid.near(np.array([x]), np.array([y]), 2.0 * self.grid.reach)
+        return tiles
+
+
+@dataclass
+class GreedyRun:
+    """The picks of a run, in order, and the bound observations."""
+
+    order: list[int] = field(default_factory=list)
+    gains: list[float] = field(default_factory=list)
+    rounds: int = 0
+    proposals: int = 0
+    bounds: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    value: float = 0.0
+    seconds_bound: float = 0.0
+
+
+def online_bound(hosts: Hosts, budgets: Sequence[int]) -> tuple[np.ndarray, float]:
+    """``f(S) + sum of the b largest gains`` for every budget ``b``, and ``f(S)``."""
+    top = max([int(b) for b in budgets] + [0])
+    answers = hosts.call("top_gains", dict.fromkeys(range(len(hosts.actors)), top))
+    value = float(sum(v for _, v in answers.values()))
+    gains = np.sort(np.concatenate([g for g, _ in answers.values()]))[::-1]
+    sums = np.concatenate([[0.0], np.cumsum(gains)])
+    return np.array([value + sums[min(int(b), len(gains))] for b in budgets]), value
+
+
+def _walk(
+    lists: dict[int, Proposal], pos: dict[int, int], limit: int, hosts: Hosts
+) -> tuple[list[tuple[int, int, float]], dict[int, list[tuple[float, float]]], bool]:
+    """Accept proposals in greedy order while they are certainly greedy's next picks.
+
+    Returns the accepted ``(tile, index, gain)``, the foreign picks' coordinates per
+    touched tile, and whether nothing is left to pick anywhere.
+    """
+    heads = []
+    for t, prop in lists.items():
+        if pos[t] < len(prop.index):
+            heads.append((-prop.gain[pos[t]], int(prop.index[pos[t]]), t))
+    heapq.heapify(heads)
+    if not heads:
+        return [], {}, True
+    accepted: list[tuple[int, int, float]] = []
+    foreign: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    while heads and len(accepted) < limit:
+        neg, idx, t = heapq.heappop(heads)
+        if t in foreign:
+            break  # a pick near this tile changed its gains: its next pick is unknown
+        prop, k = lists[t], pos[t]
+        accepted.append((t, idx, -neg))
+        pos[t] = k + 1
+        for u in hosts.touched(float(prop.x[k]), float(prop.y[k])).tolist():
+            if u != t and u in hosts.host_of:
+                foreign[u].append((float(prop.x[k]), float(prop.y[k])))
+        if pos[t] < len(prop.index):
+            heapq.heappush(heads, (-prop.gain[pos[t]], int(prop.index[pos[t]]), t))
+        elif not prop.dry:
+            break  # this tile's next pick is unknown, and may come before any other
+    return accepted, foreign, False
+
+
+def _commit(
+    hosts: Hosts,
+    run: GreedyRun,
+    accepted: list[tuple[int, int, float]],
+    foreign: dict[int, list[tuple[float, float]]],
+    lists: dict[int, Proposal],
+    pos: dict[int, int],
+    size: dict[int, int],
+) -> set[int]:
+    """Record and commit a round's picks; the tiles that must propose again."""
+    own: dict[int, int] = defaultdict(int)
+    for t, idx, gain in accepted:
+        own[t] += 1
+        run.order.append(idx)
+        run.gains.append(gain)
+    commits = {t: (own.get(t, 0), np.asarray(foreign.get(t, []), dtype=np.float64))
+               for t in set(own) | set(foreign)}
+    hosts.call("commit", hosts.by_host(commits))
+    want = set(foreign)
+    for t in own:
+        if pos[t] >= len(lists[t].index) and not lists[t].dry:
+            size[t] = min(2 * size[t], MAX_PROPOSAL)
+            want.add(t)
+    # A tile whose proposals ran dry has no site that adds weight; foreign picks keep it so.
+    return {t for t in want if not (lists[t].dry and pos[t] >= len(lists[t].index))}
+
+
+def distributed_greedy(
+    hosts: Hosts,
+    tiles: Sequence[int],
+    count: int,
+    *,
+    checkpoints: frozenset[int],
+    budgets: Sequence[int],
+    done: int = 0,
+) -> GreedyRun:
+    """Run greedy to ``count`` more picks (``done`` picks, the forced ones, came before).
+
+    ``checkpoints`` are total pick counts at which the online bound is evaluated for
+    ``budgets`` (besides the start and the end).
+    """
+    run = GreedyRun()
+    t0 = time.perf_counter()
+    run.bounds, run.value = online_bound(hosts, budgets)
+    run.seconds_bound += time.perf_counter() - t0
+    lists: dict[int, Proposal] = {}
+    pos: dict[int, int] = {}
+    size = dict.fromkeys(tiles, FIRST_PROPOSAL)
+    want = set(tiles)
+    stops = [*sorted(c - done for c in checkpoints if 0 < c - done <= count), count]
+    while len(run.order) < count:
+        if want:
+            asked = hosts.call("propose", hosts.by_host({t: size[t] for t in sorted(want)}))
+            for answer in asked.values():
+                for t, prop in answer.items():
+                    lists[t], pos[t] = prop, 0
+            run.proposals += len(want)
+            want = set()
+        stop = next(s for s in stops if s > len(run.order))
+        accepted, foreign, empty = _walk(lists, pos, stop - len(run.order), hosts)
+        if empty:
+            break
+        run.rounds += 1
+        want = _commit(hosts, run, accepted, foreign, lists, pos, size)
+        if done + len(run.order) in checkpoints and len(run.order) < count:
+            t1 = time.perf_counter()
+            bounds, run.value = online_bound(hosts, budgets)
+            run.bounds = np.minimum(run.bounds, bounds)
+            run.seconds_bound += time.perf_counter() - t1
+    t1 = time.perf_counter()
+    bounds, run.value = online_bound(hosts, budgets)
+    run.bounds = np.minimum(run.bounds, bounds)
+    run.seconds_bound += time.perf_counter() - t1
+    logger.info("distributed greedy: %d picks in %d rounds, %d proposals",
+                len(run.order), run.rounds, run.proposals)
+    return run

@@ -1,0 +1,122 @@
+"""A host: the tiles one optimiser actor keeps on a worker, and what it answers.
+
+The coordinator (:mod:`planner.distributed.greedy`) talks to hosts only, in batches
+of tiles, so one message per host and round carries all of its tiles' work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from planner.coverage.disc import DecayBands
+from planner.distributed.tile import Proposal, TileData, TileState
+
+__all__ = ["TileHost"]
+
+logger = logging.getLogger(__name__)
+
+
+def _near(xy: np.ndarray, lo: np.ndarray, hi: np.ndarray, reach: float) -> np.ndarray:
+    """Rows of ``xy`` inside the box ``lo..hi`` grown by ``reach``."""
+    if not len(xy):
+        return xy
+    keep = np.all((xy >= lo - reach) & (xy <= hi + reach), axis=1)
+    return xy[keep]
+
+
+class TileHost:
+    """The tiles of one host, built on the worker from its partitions of the shuffle.
+
+    Parameters
+    ----------
+    demand
+        Rows ``x, y, w, row, tile, own`` of this host's tiles (halo copies included).
+    sites
+        Rows ``x, y, index, tile`` of this host's sites.
+    radius_m, bands
+        The reach and distance-decay bands.
+    cameras
+        Existing cameras' coordinates by owner (all of them; each tile keeps its own).
+    forbidden
+        Global indices of sites that must not be chosen.
+    """
+
+    def __init__(
+        self,
+        demand: pd.DataFrame,
+        sites: pd.DataFrame,
+        radius_m: float,
+        bands: DecayBands | None,
+        cameras: Mapping[str, np.ndarray],
+        forbidden: np.ndarray,
+    ) -> None:
+        self.tiles: dict[int, TileState] = {}
+        by_tile = {int(t): g for t, g in demand.groupby("tile", sort=True)}
+        site_tiles = {int(t): g for t, g in sites.groupby("tile", sort=True)}
+        for tile in sorted(set(by_tile) | set(site_tiles)):
+            d = by_tile.get(tile, demand.iloc[:0])
+            s = site_tiles.get(tile, sites.iloc[:0])
+            xy = d[["x", "y"]].to_numpy()
+            lo, hi = (xy.min(axis=0), xy.max(axis=0)) if len(xy) else (np.zeros(2), np.zeros(2))
+            near = {k: _near(np.asarray(v, dtype=np.float64).reshape(-1, 2), lo, hi, radius_m)
+                    for k, v in cameras.items()}
+            data = TileData(
+                {c: d[c].to_numpy() for c in ("x", "y", "w", "row", "own")},
+                {c: s[c].to_numpy() for c in ("x", "y", "index")},
+            )
+            self.tiles[tile] = TileState(data, radius_m, bands, near, forbidden)
+        logger.info("host: %d tiles, %d demand rows, %d sites", len(self.tiles), len(demand),
+                    len(sites))
+
+    def summary(self, _: object = None) -> dict[int, dict[str, object]]:
+        out: dict[int, dict[str, object]] = {}
+        for t, tile in self.tiles.items():
+            out[t] = {**tile.summary(), "owners": dict(tile.owners)}
+        return out
+
+    def propose(self, wants: Mapping[int, int]) -> dict[int, Proposal]:
+        return {t: self.tiles[t].propose(int(k)) for t, k in wants.items()}
+
+    def commit(self, commits: Mapping[int, tuple[int, np.ndarray]]) -> int:
+        for t, (n_own, foreign) in commits.items():
+            self.tiles[t].commit(int(n_own), foreign)
+        return len(commits)
+
+    def force(self, pick: tuple[int, int]) -> float:
+        """Pick the site ``index`` of ``tile`` now (a forced site); its gain."""
+        tile, index = pick
+        return self.tiles[int(tile)].force(int(index))
+
+    def top_gains(self, count: int) -> tuple[np.ndarray, float]:
+        """The ``count`` largest gains over this host's tiles, and its covered weight."""
+        tops, value = [], 0.0
+        for tile in self.tiles.values():
+            top, covered = tile.top_gains(count)
+            tops.append(top)
+            value += covered
+        merged = np.concatenate(tops) if tops else np.zeros(0)
+        k = min(count, merged.size)
+        merged = np.sort(merged)[::-1][:k].copy()
+        return merged, value
+
+    def cells(self, grid: tuple[float, float, float]) -> pd.DataFrame:
+        """Owned demand summed per square cell of the grid ``(x0, y0, side)``: weight,
+        covered weight and points."""
+        x0, y0, size = grid
+        parts = []
+        for tile in self.tiles.values():
+            p = tile.covered_points()
+            if not len(p["x"]):
+                continue
+            parts.append(pd.DataFrame({
+                "cx": np.floor((p["x"] - x0) / size).astype(np.int64),
+                "cy": np.floor((p["y"] - y0) / size).astype(np.int64),
+                "weight": p["w"], "covered": p["w"] * p["q"], "points": 1,
+            }))
+        if not parts:
+            return pd.DataFrame({"cx": [], "cy": [], "weight": [], "covered": [], "points": []})
+        return pd.concat(parts).groupby(["cx", "cy"], as_index=False).sum()
