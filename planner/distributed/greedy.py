@@ -124,16 +124,15 @@ def _walk(
     return accepted, foreign, False
 
 
-def _commit(
-    hosts: Hosts,
+def _record(
     run: GreedyRun,
     accepted: list[tuple[int, int, float]],
     foreign: dict[int, list[tuple[float, float]]],
     lists: dict[int, Proposal],
     pos: dict[int, int],
     size: dict[int, int],
-) -> set[int]:
-    """Record and commit a round's picks; the tiles that must propose again."""
+) -> tuple[dict[int, tuple[int, np.ndarray]], set[int]]:
+    """Record a round's picks; the commits per tile and the tiles that must propose again."""
     own: dict[int, int] = defaultdict(int)
     for t, idx, gain in accepted:
         own[t] += 1
@@ -141,14 +140,24 @@ def _commit(
         run.gains.append(gain)
     commits = {t: (own.get(t, 0), np.asarray(foreign.get(t, []), dtype=np.float64))
                for t in set(own) | set(foreign)}
-    hosts.call("commit", hosts.by_host(commits))
     want = set(foreign)
     for t in own:
         if pos[t] >= len(lists[t].index) and not lists[t].dry:
             size[t] = min(2 * size[t], MAX_PROPOSAL)
             want.add(t)
     # A tile whose proposals ran dry has no site that adds weight; foreign picks keep it so.
-    return {t for t in want if not (lists[t].dry and pos[t] >= len(lists[t].index))}
+    return commits, {t for t in want if not (lists[t].dry and pos[t] >= len(lists[t].index))}
+
+
+def _step(hosts: Hosts, commits: dict, want: set[int], size: dict[int, int],
+          lists: dict[int, Proposal], pos: dict[int, int]) -> None:
+    """One message per host: commit the round's picks, propose for the tiles in ``want``."""
+    by_commit = hosts.by_host(commits)
+    by_want = hosts.by_host({t: size[t] for t in sorted(want)})
+    work = {h: (by_commit.get(h, {}), by_want.get(h, {})) for h in set(by_commit) | set(by_want)}
+    for answer in hosts.call("step", work).values():
+        for t, prop in answer.items():
+            lists[t], pos[t] = prop, 0
 
 
 def distributed_greedy(
@@ -172,22 +181,18 @@ def distributed_greedy(
     lists: dict[int, Proposal] = {}
     pos: dict[int, int] = {}
     size = dict.fromkeys(tiles, FIRST_PROPOSAL)
-    want = set(tiles)
     stops = [*sorted(c - done for c in checkpoints if 0 < c - done <= count), count]
+    _step(hosts, {}, set(tiles), size, lists, pos)
+    run.proposals += len(tiles)
     while len(run.order) < count:
-        if want:
-            asked = hosts.call("propose", hosts.by_host({t: size[t] for t in sorted(want)}))
-            for answer in asked.values():
-                for t, prop in answer.items():
-                    lists[t], pos[t] = prop, 0
-            run.proposals += len(want)
-            want = set()
         stop = next(s for s in stops if s > len(run.order))
         accepted, foreign, empty = _walk(lists, pos, stop - len(run.order), hosts)
         if empty:
             break
         run.rounds += 1
-        want = _commit(hosts, run, accepted, foreign, lists, pos, size)
+        commits, want = _record(run, accepted, foreign, lists, pos, size)
+        _step(hosts, commits, want, size, lists, pos)
+        run.proposals += len(want)
         if done + len(run.order) in checkpoints and len(run.order) < count:
             t1 = time.perf_counter()
             bounds, run.value = online_bound(hosts, budgets)

@@ -86,6 +86,13 @@ class TileHost:
             self.tiles[t].commit(int(n_own), foreign)
         return len(commits)
 
+    def step(self, work: tuple[Mapping[int, tuple[int, np.ndarray]], Mapping[int, int]]
+             ) -> dict[int, Proposal]:
+        """Commit a round's picks, then propose for the tiles asked (one message a round)."""
+        commits, wants = work
+        self.commit(commits)
+        return self.propose(wants)
+
     def force(self, pick: tuple[int, int]) -> float:
         """Pick the site ``index`` of ``tile`` now (a forced site); its gain."""
         tile, index = pick

@@ -18,13 +18,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from planner.coverage.disc import DecayBands, coverage_matrix
-from planner.solver.gains import all_gains, column_gain
-from planner.solver.greedy import _greedy_steps, _heapify
+from planner.solver.gains import column_gain
+from planner.solver.greedy import _greedy_steps, _heapify, column_gain_kernel
 from planner.solver.problem import CoverageProblem
 
 __all__ = ["Proposal", "TileData", "TileState"]
+
+
+@njit(cache=True)
+def _column_gains(c_ptr, c_idx, c_q, w, best):
+    """Gains of all columns, each summed in storage order (as the greedy sums them)."""
+    out = np.empty(len(c_ptr) - 1)
+    for j in range(len(c_ptr) - 1):
+        out[j] = column_gain_kernel(c_ptr, c_idx, c_q, w, best, j)
+    return out
 
 
 @dataclass(frozen=True)
@@ -86,12 +96,14 @@ class TileState:
             q = self._quality(np.asarray(cameras[name], dtype=np.float64).reshape(-1, 2))
             self.owners[name] = float(np.dot(weights[self.own], q[self.own]))
             np.maximum(base, q, out=base)
-        matrix = coverage_matrix(self.xy, self.site_xy, radius_m, bands=bands)
-        self.problem = CoverageProblem.from_matrix(matrix, weights, baseline=base)
+        csc = coverage_matrix(self.xy, self.site_xy, radius_m, bands=bands)
+        csc.eliminate_zeros()  # sorted, no duplicates: as CoverageProblem.from_matrix leaves it
+        # Only the column-wise matrix: the row-wise copies of from_matrix would triple memory.
+        self.problem = CoverageProblem(csc=csc, csr=None, weights=weights, baseline=base)
         self.best = base.copy()
         self.available = ~np.isin(self.index, forbidden)
         self.eligible = self.available.copy()
-        gains = all_gains(self.problem, self.best)
+        gains = self._gains(self.best)
         live = np.flatnonzero(self.available & (gains > 0))
         self.keys = np.empty(len(live) + 1)
         self.heap_sites = np.empty(len(live) + 1, dtype=np.int64)
@@ -165,7 +177,7 @@ class TileState:
 
     def top_gains(self, count: int) -> tuple[np.ndarray, float]:
         """The ``count`` largest gains of eligible sites now, and the owned covered weight."""
-        gains = all_gains(self.problem, self.best)
+        gains = self._gains(self.best)
         gains[~self.eligible] = 0.0
         k = min(count, gains.size)
         top = np.partition(gains, gains.size - k)[gains.size - k :] if k else gains[:0]
@@ -192,6 +204,11 @@ class TileState:
             available, self._unit, np.inf, 0.0, self._k_ptr, csc.indices[:0], picks, gains,
         )  # fmt: skip
         return picks, gains, size, n
+
+    def _gains(self, best: np.ndarray) -> np.ndarray:
+        """Every site's gain, summed as :func:`planner.solver.gains.all_gains` sums it."""
+        csc = self.problem.csc
+        return _column_gains(csc.indptr, csc.indices, csc.data, self.problem.weights, best)
 
     def _take(self, local: int) -> None:
         csc = self.problem.csc
