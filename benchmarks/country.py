@@ -150,7 +150,8 @@ def _row(table: Table, name: str, plan, wall: float, peaks: dict[str, float], me
     e = plan.parameters["engine"]
     table.add(name, fmt_seconds(wall), memory,
               " / ".join(f"{v / 1024:.2f}" for v in sorted(peaks.values())) + " GB",
-              f"{plan.coverage_share:.4%}", f"{plan.certificate.upper_bound / plan.total_weight:.4%}",
+              f"{plan.coverage_share:.4%}",
+              f"{plan.certificate.upper_bound / plan.total_weight:.4%}",
               f"{plan.certificate.gap:.4%}", f"{e['tiles']} tiles / {e['hosts']} hosts",
               f"{e['rounds']:,}", f"{e['pairs']:,}")
 

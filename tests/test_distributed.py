@@ -8,14 +8,19 @@ import pytest
 pytest.importorskip("dask_geopandas")
 distributed = pytest.importorskip("distributed")
 
+import json  # noqa: E402
+
 import geopandas as gpd  # noqa: E402
+import offlinefolium as folium  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from geodata.errors import LayerError, OptionError  # noqa: E402
+from maps.cli.main import main  # noqa: E402
+from maps.webmap.cells import add_site_cells, site_cells  # noqa: E402
 from planner.api import PlanOptions, plan_sites  # noqa: E402
 from planner.distributed import (  # noqa: E402
     ClusterOptions,
     DistributedInputs,
-    cluster_client,
     plan_distributed,
 )
 
@@ -134,19 +139,48 @@ def test_unsupported_options_and_bad_input(client):
         ClusterOptions(address="tcp://127.0.0.1:1", workers=2).check()
 
 
-def test_worker_processes_same_plan(tmp_path):
-    """Two worker processes, layers read from a partitioned GeoParquet folder."""
+def test_command_on_worker_processes_same_plan(tmp_path):
+    """``camplan plan --workers 2``: two worker processes read a partitioned GeoParquet
+    folder; the files are those of ``--no-local-search --no-exact`` on one machine."""
     demand, sites = _instance(9)
     folder = tmp_path / "demand"
     folder.mkdir()
     for k, part in enumerate(np.array_split(np.arange(len(demand)), 3)):
         demand.iloc[part].to_parquet(folder / f"part.{k}.parquet")
+    demand.to_parquet(tmp_path / "demand.parquet")
     sites.to_parquet(tmp_path / "sites.parquet")
-    options = PlanOptions(radius_m=150, sets=30, phases=(10,), local_search=False,
-                          exact="never")
-    single = plan_sites(demand, sites, options, site_id="id")
-    with cluster_client(ClusterOptions(workers=2, worker_memory="1GB")) as c:
-        dist = plan_distributed(
-            c, DistributedInputs(folder, tmp_path / "sites.parquet", site_id="id"), options,
-            ClusterOptions(tile_m=1000.0))
-    _assert_same(single, dist)
+    _existing(9).to_file(tmp_path / "existing.gpkg")
+    common = ["plan", "--sites", str(tmp_path / "sites.parquet"),
+              "--site-id", "id", "--radius", "150", "--sets", "30", "--phases", "10",
+              "--existing", str(tmp_path / "existing.gpkg")]
+    assert main([*common, "--demand", str(tmp_path / "demand.parquet"), "--no-local-search",
+                 "--no-exact", "--out", str(tmp_path / "one")]) == 0
+    assert main([*common, "--demand", str(folder), "--workers", "2", "--worker-memory", "1GB",
+                 "--out", str(tmp_path / "two")]) == 0
+    one = pd.read_csv(tmp_path / "one" / "sites.csv")
+    two = pd.read_csv(tmp_path / "two" / "sites.csv")
+    assert two["site_id"].tolist() == one["site_id"].tolist()
+    assert two["phase"].tolist() == one["phase"].tolist()
+    np.testing.assert_allclose(two["cumulative_weight"], one["cumulative_weight"], rtol=1e-9)
+    parquet = gpd.read_parquet(tmp_path / "two" / "sites.parquet")
+    assert parquet["site_id"].tolist() == one["site_id"].tolist()
+    assert len(gpd.read_parquet(tmp_path / "two" / "footprints.parquet")) == 30
+    summary = json.loads((tmp_path / "two" / "summary.json").read_text())
+    assert summary["bound_method"] == "online-submodular"
+
+
+def test_map_summarises_sets_per_cell():
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 20_000, (400, 2))
+    sites = gpd.GeoDataFrame({"phase": rng.integers(1, 3, 400)},
+                             geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS)
+    cells, side = site_cells(sites, 50)
+    assert cells["sets"].sum() == 400
+    assert len(cells) <= 50
+    assert side > 250
+    m = folium.Map()
+    add_site_cells(m, sites, max_cells=50)
+    folium.LayerControl().add_to(m)
+    html = m.get_root().render()
+    assert f"Camera sets per {side / 1000:g} km cell (400 sets: summarised" in html
+    assert html.count("L.circleMarker(") == len(cells)

@@ -20,6 +20,7 @@ from geodata.errors import OutputError
 from maps.export.features import footprints_geojson_text, plan_geojson_text, write_geojson
 from maps.export.gpkg import write_geopackage
 from maps.export.installation import installation_to_csv, is_directional
+from maps.export.parquet import write_geoparquet
 from maps.export.styles import write_qml_files
 from maps.export.summary import write_summary
 from maps.export.tables import curve_to_csv, districts_to_csv, sites_to_csv
@@ -55,6 +56,8 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
     write_geojson(footprints_geojson_text(plan), folder / "footprints.geojson")
     write_qml_files(plan, folder)
     write_geopackage(plan, folder / "plan.gpkg")
+    if "engine" in plan.parameters:  # a plan from a cluster: GeoParquet too
+        write_geoparquet(plan, folder)
     sites_to_csv(plan, folder / "sites.csv")
     curve_to_csv(plan, folder / "curve.csv")
     if is_directional(plan):

@@ -93,6 +93,7 @@ def cluster_client(options: ClusterOptions) -> Iterator[object]:
         finally:
             client.close()
         return
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # its start/stop chatter
     try:
         cluster = cluster_cls(
             n_workers=int(options.workers or 1),
@@ -100,7 +101,7 @@ def cluster_client(options: ClusterOptions) -> Iterator[object]:
             processes=options.processes,
             memory_limit=options.worker_memory or "auto",
             dashboard_address=":0",
-            silence_logs=logging.WARNING,
+            silence_logs=logging.ERROR,
         )
     except ValueError as err:
         raise OptionError("--worker-memory", f"{options.worker_memory!r}: {err}") from err
