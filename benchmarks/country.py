@@ -42,26 +42,28 @@ CRS = "EPSG:32650"
 X0, Y0, WIDTH, HEIGHT = 200_000.0, 2_400_000.0, 500_000.0, 400_000.0
 RADIUS_M = 100.0
 SEED = 2030
-CITIES = 16
-SPOTS_PER_CITY = 60
+DEMAND_PER_CITY = 1_250_000  # cities of about Hong Kong's density: one per 1.25M points
+SPOTS_PER_CITY = 250
 CITY_SHARE = 0.85
 CHUNK = 1_000_000
 
 
-def _country(seed: int) -> dict[str, np.ndarray]:
-    """The fixed geography: city centres, sizes and masses; hot spots of every city."""
+def _country(seed: int, n: int) -> dict[str, np.ndarray]:
+    """The geography: city centres, sizes and masses; hot spots of every city. The number
+    of cities grows with the demand, so that a city keeps its density at every size."""
     rng = np.random.default_rng(seed)
-    cx = rng.uniform(X0 + 30_000, X0 + WIDTH - 30_000, CITIES)
-    cy = rng.uniform(Y0 + 30_000, Y0 + HEIGHT - 30_000, CITIES)
-    size = np.clip(rng.lognormal(np.log(6_000.0), 0.5, CITIES), 2_000.0, 20_000.0)
-    mass = rng.pareto(1.2, CITIES) + 0.3
-    city = np.repeat(np.arange(CITIES), SPOTS_PER_CITY)
+    cities = max(2, round(n / DEMAND_PER_CITY))
+    cx = rng.uniform(X0 + 30_000, X0 + WIDTH - 30_000, cities)
+    cy = rng.uniform(Y0 + 30_000, Y0 + HEIGHT - 30_000, cities)
+    size = np.clip(rng.lognormal(np.log(9_000.0), 0.4, cities), 4_000.0, 20_000.0)
+    mass = rng.lognormal(0.0, 0.6, cities)
+    city = np.repeat(np.arange(cities), SPOTS_PER_CITY)
     sx = cx[city] + rng.normal(0, 1, city.size) * size[city]
     sy = cy[city] + rng.normal(0, 1, city.size) * size[city]
     sigma = np.clip(rng.lognormal(np.log(450.0), 0.6, city.size), 120.0, 2500.0)
     spot_mass = rng.gamma(1.0, 1.0, city.size) * (mass / mass.sum())[city]
     return {"cx": cx, "cy": cy, "size": size, "sx": sx, "sy": sy, "sigma": sigma,
-            "p": spot_mass / spot_mass.sum()}
+            "p": spot_mass / spot_mass.sum(), "cities": cities}
 
 
 def _clip(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +83,7 @@ def _chunk(geo: dict, k: int, n: int, m: int, seed: int):
     w = rng.gamma(2.0, 0.5, n)
     m_near, m_city = int(m * 0.6), int(m * 0.3)
     near = rng.choice(n, size=m_near, replace=False)
-    city = rng.integers(0, CITIES, m_city)
+    city = rng.integers(0, geo["cities"], m_city)
     r = geo["size"][city] * np.sqrt(rng.uniform(0, 4, m_city))
     a = rng.uniform(0, 2 * np.pi, m_city)
     sx = np.concatenate([dx[near] + rng.normal(0, 30, m_near), geo["cx"][city] + r * np.cos(a),
@@ -96,11 +98,11 @@ def write_country(folder: Path, n: int, m: int, seed: int = SEED) -> tuple[Path,
     """Partitioned GeoParquet folders ``demand_*`` and ``sites_*`` (reused when present)."""
     import geopandas as gpd
 
-    demand = folder / f"demand_{n}_{seed}"
-    sites = folder / f"sites_{m}_{n}_{seed}"
+    demand = folder / f"demand_{n}_{seed}_v3"
+    sites = folder / f"sites_{m}_{n}_{seed}_v3"
     if (demand / "_done").exists() and (sites / "_done").exists():
         return demand, sites
-    geo = _country(seed)
+    geo = _country(seed, n)
     chunks = max(1, -(-n // CHUNK))
     demand.mkdir(parents=True, exist_ok=True)
     sites.mkdir(parents=True, exist_ok=True)

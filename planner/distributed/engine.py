@@ -46,7 +46,7 @@ class ClusterOptions:
     workers: int | None = None
     worker_memory: str | None = None
     processes: bool = True
-    hosts_per_worker: int = 2
+    hosts_per_worker: int = 4
     tile_m: float = 0.0
     summary_cell_m: float = 1000.0
 

@@ -28,6 +28,24 @@ def _near(xy: np.ndarray, lo: np.ndarray, hi: np.ndarray, reach: float) -> np.nd
     return xy[keep]
 
 
+def _by_tile(frame: pd.DataFrame, columns: tuple[str, ...]):
+    """``(tile -> (start, stop), arrays)``: the columns sorted by tile, and each tile's run."""
+    tiles = frame["tile"].to_numpy()
+    order = np.argsort(tiles, kind="stable")
+    tiles = tiles[order]
+    arrays = {c: frame[c].to_numpy()[order] for c in columns}
+    starts = np.flatnonzero(np.r_[True, tiles[1:] != tiles[:-1]]) if len(tiles) else []
+    stops = [*starts[1:], len(tiles)] if len(tiles) else []
+    runs = {int(tiles[a]): (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
+    return runs, arrays
+
+
+def _slice(by_tile, tile: int) -> dict[str, np.ndarray]:
+    runs, arrays = by_tile
+    a, b = runs.get(tile, (0, 0))
+    return {c: v[a:b] for c, v in arrays.items()}
+
+
 class TileHost:
     """The tiles of one host, built on the worker from its partitions of the shuffle.
 
@@ -55,22 +73,20 @@ class TileHost:
         forbidden: np.ndarray,
     ) -> None:
         self.tiles: dict[int, TileState] = {}
-        by_tile = {int(t): g for t, g in demand.groupby("tile", sort=True)}
-        site_tiles = {int(t): g for t, g in sites.groupby("tile", sort=True)}
-        for tile in sorted(set(by_tile) | set(site_tiles)):
-            d = by_tile.get(tile, demand.iloc[:0])
-            s = site_tiles.get(tile, sites.iloc[:0])
-            xy = d[["x", "y"]].to_numpy()
+        dem = _by_tile(demand, ("x", "y", "w", "row", "own"))
+        sit = _by_tile(sites, ("x", "y", "index"))
+        n_demand, n_sites = len(demand), len(sites)
+        del demand, sites  # only the arrays sorted by tile are kept while tiles are built
+        for tile in sorted(set(dem[0]) | set(sit[0])):
+            d = _slice(dem, tile)
+            s = _slice(sit, tile)
+            xy = np.column_stack([d["x"], d["y"]])
             lo, hi = (xy.min(axis=0), xy.max(axis=0)) if len(xy) else (np.zeros(2), np.zeros(2))
             near = {k: _near(np.asarray(v, dtype=np.float64).reshape(-1, 2), lo, hi, radius_m)
                     for k, v in cameras.items()}
-            data = TileData(
-                {c: d[c].to_numpy() for c in ("x", "y", "w", "row", "own")},
-                {c: s[c].to_numpy() for c in ("x", "y", "index")},
-            )
-            self.tiles[tile] = TileState(data, radius_m, bands, near, forbidden)
-        logger.info("host: %d tiles, %d demand rows, %d sites", len(self.tiles), len(demand),
-                    len(sites))
+            self.tiles[tile] = TileState(TileData(d, s), radius_m, bands, near, forbidden)
+        logger.info("host: %d tiles, %d demand rows, %d sites", len(self.tiles), n_demand,
+                    n_sites)
 
     def summary(self, _: object = None) -> dict[int, dict[str, object]]:
         out: dict[int, dict[str, object]] = {}

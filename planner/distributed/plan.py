@@ -119,6 +119,31 @@ def _tiles(part: pd.DataFrame, grid: Grid) -> pd.Series:
     return pd.Series(grid.tile(part["x"].to_numpy(), part["y"].to_numpy())).value_counts()
 
 
+#: A tile holds at most about this many demand points and sites (4 points a site) when
+#: the tile side is chosen automatically: the densest city is cut into small tiles.
+MAX_TILE_LOAD = 400_000
+
+
+def _tile_side(demand: dd.DataFrame, sites: dd.DataFrame, bounds: np.ndarray, reach: float,
+               hosts: int) -> float:
+    """The widest tile side ``4 r * 2^k`` whose fullest tile holds at most MAX_TILE_LOAD,
+    keeping at least 8 tiles a host (from counts on a fine grid, one pass)."""
+    fine = Grid.over(bounds, reach, 4.0 * reach)
+    meta = pd.Series(dtype="i8")
+    d, s = (c.groupby(level=0).sum() for c in dask.compute(
+        demand.map_partitions(_tiles, fine, meta=meta),
+        sites.map_partitions(_tiles, fine, meta=meta)))
+    load = d.add(4 * s, fill_value=0)
+    ix, iy = load.index.to_numpy() % fine.nx, load.index.to_numpy() // fine.nx
+    best = 0
+    for k in range(1, 16):
+        coarse = pd.Series(load.to_numpy()).groupby((iy >> k) * (fine.nx + 1) + (ix >> k)).sum()
+        if coarse.max() > MAX_TILE_LOAD or len(coarse) < 8 * hosts:
+            break
+        best = k
+    return fine.cell * 2**best
+
+
 def _layout(demand: dd.DataFrame, sites: dd.DataFrame, options: PlanOptions,
             cluster: ClusterOptions, n_workers: int):
     """Grid, tile -> host map, tiles with sites, and the weight checks, in one pass."""
@@ -132,8 +157,7 @@ def _layout(demand: dd.DataFrame, sites: dd.DataFrame, options: PlanOptions,
     bounds = np.array([min(stats[0], stats[4]), min(stats[1], stats[5]),
                        max(stats[2], stats[6]), max(stats[3], stats[7])])
     hosts = max(1, n_workers * cluster.hosts_per_worker)
-    area = max((bounds[2] - bounds[0]) * (bounds[3] - bounds[1]), 1.0)
-    side = cluster.tile_m or max(20.0 * options.radius_m, float(np.sqrt(area / (64 * hosts))))
+    side = cluster.tile_m or _tile_side(demand, sites, bounds, options.radius_m, hosts)
     grid = Grid.over(bounds, options.radius_m, side)
     meta = pd.Series(dtype="i8")
     d_load, s_load = (c.groupby(level=0).sum() for c in dask.compute(
@@ -170,8 +194,11 @@ def _start_hosts(client: Any, demand: dd.DataFrame, sites: dd.DataFrame, host_of
                       workers=[workers[h % len(workers)]], allow_other_workers=False)
         for h in range(n_hosts)
     ]
-    actors = [f.result() for f in futures]
-    del d_parts, s_parts
+    actors = []
+    for h, future in enumerate(futures):  # each host's partitions go once its actor stands
+        actors.append(future.result())
+        d_parts[h].release()
+        s_parts[h].release()
     return actors
 
 
