@@ -81,7 +81,7 @@ class TileState:
         forbidden: np.ndarray,
     ) -> None:
         d = data.demand
-        order = np.lexsort((d["row"], d["y"], d["x"]))
+        order = np.lexsort((d["row"], d["w"], d["y"], d["x"]))
         self.xy = np.ascontiguousarray(np.column_stack([d["x"][order], d["y"][order]]))
         self.own = np.asarray(d["own"], dtype=bool)[order]
         weights = np.asarray(d["w"], dtype=np.float64)[order]
