@@ -55,7 +55,7 @@ def _country(seed: int, n: int) -> dict[str, np.ndarray]:
     cities = max(2, round(n / DEMAND_PER_CITY))
     cx = rng.uniform(X0 + 30_000, X0 + WIDTH - 30_000, cities)
     cy = rng.uniform(Y0 + 30_000, Y0 + HEIGHT - 30_000, cities)
-    size = np.clip(rng.lognormal(np.log(9_000.0), 0.4, cities), 4_000.0, 20_000.0)
+    size = np.clip(rng.lognormal(np.log(12_000.0), 0.4, cities), 5_000.0, 25_000.0)
     mass = rng.lognormal(0.0, 0.6, cities)
     city = np.repeat(np.arange(cities), SPOTS_PER_CITY)
     sx = cx[city] + rng.normal(0, 1, city.size) * size[city]
@@ -98,8 +98,8 @@ def write_country(folder: Path, n: int, m: int, seed: int = SEED) -> tuple[Path,
     """Partitioned GeoParquet folders ``demand_*`` and ``sites_*`` (reused when present)."""
     import geopandas as gpd
 
-    demand = folder / f"demand_{n}_{seed}_v3"
-    sites = folder / f"sites_{m}_{n}_{seed}_v3"
+    demand = folder / f"demand_{n}_{seed}_v4"
+    sites = folder / f"sites_{m}_{n}_{seed}_v4"
     if (demand / "_done").exists() and (sites / "_done").exists():
         return demand, sites
     geo = _country(seed, n)

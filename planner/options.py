@@ -262,6 +262,13 @@ OPTIONS: tuple[Option, ...] = (
          low=0.0, low_open=True),
     _opt("local_search", "flag", "Improve each phase by swapping sites (false: plain greedy).",
          default=True, flag="--local-search/--no-local-search"),
+    # -- the engine (planner.distributed)
+    _opt("cluster", "text", "Plan on the Dask cluster at this scheduler address, e.g. "
+         "tcp://host:8786: plain greedy, the same plan as one machine."),
+    _opt("workers", "count", "Plan on a local Dask cluster of this many worker processes, "
+         "started and stopped by camplan.", low=1),
+    _opt("worker_memory", "text", "Memory limit of each local worker, e.g. 4GB (with "
+         "workers)."),
     # -- [surface]
     _opt("surface.points", "choice", "Demand points: a grid of cells clipped to the area, "
          "points along the streets, or the populated cells (touching the area) of the "

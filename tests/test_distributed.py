@@ -17,7 +17,7 @@ import pandas as pd  # noqa: E402
 from geodata.errors import LayerError, OptionError  # noqa: E402
 from maps.cli.main import main  # noqa: E402
 from maps.webmap.cells import add_site_cells, site_cells  # noqa: E402
-from planner.api import PlanOptions, plan_sites  # noqa: E402
+from planner.api import PlanLayers, PlanOptions, plan_sites  # noqa: E402
 from planner.distributed import (  # noqa: E402
     ClusterOptions,
     DistributedInputs,
@@ -59,7 +59,8 @@ def client():
 
 
 def _both(client, demand, sites, options, existing=None, tile_m=900.0):
-    single = plan_sites(demand, sites, options, site_id="id", existing=existing)
+    single = plan_sites(demand, sites, options, site_id="id",
+                        layers=PlanLayers(existing=existing))
     dist = plan_distributed(
         client, DistributedInputs(demand, sites, site_id="id", existing=existing),
         options, ClusterOptions(tile_m=tile_m))

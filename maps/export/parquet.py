@@ -1,5 +1,8 @@
-"""GeoParquet copies of the chosen sites and their footprints (for plans at country scale,
-where GeoJSON files grow large); in the plan's working CRS, rank order."""
+"""GeoParquet copies of the chosen sites and their footprints.
+
+For plans at country scale, where GeoJSON files grow large; in the plan's working CRS,
+rank order.
+"""
 
 from __future__ import annotations
 

@@ -27,8 +27,10 @@ def _cell_side(x: np.ndarray, y: np.ndarray, max_cells: int) -> float:
 
 
 def site_cells(sites: gpd.GeoDataFrame, max_cells: int) -> tuple[pd.DataFrame, float]:
-    """Sets per square cell (``cx``, ``cy``, ``sets``, ``first``/``last`` phase), and the
-    cell side in metres: at most ``max_cells`` cells."""
+    """Sets per square cell and the cell side in metres: at most ``max_cells`` cells.
+
+    Columns ``cx``, ``cy``, ``sets`` and the ``first``/``last`` phase in the cell.
+    """
     xy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
     side = _cell_side(xy[:, 0], xy[:, 1], max_cells)
     frame = pd.DataFrame({"cx": np.floor(xy[:, 0] / side), "cy": np.floor(xy[:, 1] / side),

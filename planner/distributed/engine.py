@@ -52,9 +52,11 @@ class ClusterOptions:
 
     @property
     def enabled(self) -> bool:
+        """True when a cluster is asked for (an address or a worker count)."""
         return self.address is not None or self.workers is not None
 
     def check(self) -> None:
+        """Raise an OptionError for options that contradict each other."""
         if self.address is not None and self.workers is not None:
             raise OptionError("--cluster", "give either --cluster ADDRESS or --workers N, not both")
         if self.workers is not None and (isinstance(self.workers, bool) or self.workers < 1):

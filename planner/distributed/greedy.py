@@ -56,6 +56,7 @@ class Hosts:
         return {h: f.result() for h, f in futures.items()}
 
     def by_host(self, per_tile: dict[int, object]) -> dict[int, dict[int, object]]:
+        """Group per-tile values by the host that keeps the tile."""
         out: dict[int, dict[int, object]] = defaultdict(dict)
         for t, v in per_tile.items():
             out[self.host_of[t]][t] = v

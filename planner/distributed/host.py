@@ -89,15 +89,18 @@ class TileHost:
                     n_sites)
 
     def summary(self, _: object = None) -> dict[int, dict[str, object]]:
+        """Sizes, weights and owners' coverage of every tile."""
         out: dict[int, dict[str, object]] = {}
         for t, tile in self.tiles.items():
             out[t] = {**tile.summary(), "owners": dict(tile.owners)}
         return out
 
     def propose(self, wants: Mapping[int, int]) -> dict[int, Proposal]:
+        """The next picks of the tiles asked, so many each."""
         return {t: self.tiles[t].propose(int(k)) for t, k in wants.items()}
 
     def commit(self, commits: Mapping[int, tuple[int, np.ndarray]]) -> int:
+        """Take each tile's own accepted picks and other tiles' picks near it."""
         for t, (n_own, foreign) in commits.items():
             self.tiles[t].commit(int(n_own), foreign)
         return len(commits)
@@ -127,8 +130,10 @@ class TileHost:
         return merged, value
 
     def cells(self, grid: tuple[float, float, float]) -> pd.DataFrame:
-        """Owned demand summed per square cell of the grid ``(x0, y0, side)``: weight,
-        covered weight and points."""
+        """Owned demand summed per square cell of the grid ``(x0, y0, side)``.
+
+        Columns: weight, covered weight and points.
+        """
         x0, y0, size = grid
         parts = []
         for tile in self.tiles.values():

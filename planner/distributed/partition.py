@@ -33,8 +33,10 @@ CHUNK_ROWS = 500_000
 
 
 def read_layer(layer: Any, *, source: str, npartitions: int = 2) -> Any:
-    """A dask-geopandas frame from a path (GeoParquet file or folder, or any OGR
-    format read in chunks through pyogrio), a GeoDataFrame or a dask-geopandas frame."""
+    """A dask-geopandas frame from a path, a GeoDataFrame or a dask-geopandas frame.
+
+    Paths: a GeoParquet file or folder, or any OGR format read in chunks through pyogrio.
+    """
     import dask_geopandas
 
     if isinstance(layer, dask_geopandas.GeoDataFrame):
@@ -71,8 +73,10 @@ def _numeric(part: gpd.GeoDataFrame, column: str | None, out: str) -> pd.DataFra
 def points_frame(
     gdf: Any, column: str | None, out: str, *, source: str
 ) -> tuple[dd.DataFrame, np.ndarray]:
-    """``x``, ``y`` and ``column`` (renamed ``out``) of every row, plus ``row``: the
-    global input row number; and the first row of every partition."""
+    """Coordinates and one column of every row, and the first row of every partition.
+
+    Columns ``x``, ``y``, ``column`` (renamed ``out``) and ``row``, the global input row.
+    """
     if column is not None and column not in gdf.columns:
         raise LayerError(source, f"has no column {column!r}; columns are "
                          f"{', '.join(map(str, gdf.columns))}")
@@ -103,25 +107,31 @@ class Grid:
 
     @classmethod
     def over(cls, bounds: np.ndarray, reach: float, side: float) -> Grid:
-        """A grid over ``bounds`` (xmin, ymin, xmax, ymax) with tiles ``side`` wide (at
-        least twice the reach, so a pick's reach ends in the neighbouring tiles)."""
+        """A grid over ``bounds`` (xmin, ymin, xmax, ymax) with tiles ``side`` wide.
+
+        Tiles are at least twice the reach wide, so a pick's reach ends in the neighbours.
+        """
         xmin, ymin, xmax, ymax = (float(v) for v in bounds)
         cell = max(2.0 * reach, float(side), 1.0)
         return cls(xmin, ymin, cell, int((xmax - xmin) // cell) + 1,
                    int((ymax - ymin) // cell) + 1, float(reach))
 
     def cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Column and row of the tile of every point."""
         ix = np.clip(np.floor((x - self.x0) / self.cell), 0, self.nx - 1).astype(np.int64)
         iy = np.clip(np.floor((y - self.y0) / self.cell), 0, self.ny - 1).astype(np.int64)
         return ix, iy
 
     def tile(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Tile number of every point."""
         ix, iy = self.cells(x, y)
         return iy * self.nx + ix
 
     def near(self, x: np.ndarray, y: np.ndarray, margin: float):
-        """``(point positions, tile)`` for every tile whose rectangle lies within
-        ``margin`` of a point in x and in y (its own tile included)."""
+        """``(point positions, tile)`` for every tile within ``margin`` of a point.
+
+        Within ``margin`` in x and in y (a square); the point's own tile included.
+        """
         ix, iy = self.cells(x, y)
         fx = x - (self.x0 + ix * self.cell)
         fy = y - (self.y0 + iy * self.cell)
@@ -140,8 +150,10 @@ class Grid:
 
 
 def tile_hosts(tile_load: pd.Series, hosts: int) -> dict[int, int]:
-    """Tiles (in row-major order, so mostly next to their neighbours) cut into
-    ``hosts`` contiguous runs of about equal load."""
+    """Tiles cut into ``hosts`` contiguous runs of about equal load.
+
+    Runs follow row-major order, so a tile is mostly on the host of its neighbours.
+    """
     tiles = np.sort(tile_load.index.to_numpy())
     load = tile_load.reindex(tiles).to_numpy(dtype=np.float64)
     cum = np.cumsum(load) - load / 2

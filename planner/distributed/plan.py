@@ -36,7 +36,8 @@ from planner.distributed.partition import (
 )
 from planner.distributed.result import assemble
 from planner.plan.result import Plan
-from planner.solver.optimise import _checkpoints, phase_sizes
+from planner.solver.constraints import phase_sizes
+from planner.solver.optimise import _checkpoints
 
 __all__ = ["DistributedInputs", "plan_distributed"]
 
@@ -84,8 +85,10 @@ def _read(inputs: DistributedInputs, client: Any) -> tuple[Any, Any, Any]:
 
 
 def _canonical_sites(sites: dd.DataFrame) -> dd.DataFrame:
-    """Global site index: the rank of the id as text, then of the input row (as
-    :func:`planner.api.plan_sites` numbers them)."""
+    """Global site index: the rank of the id as text, then of the input row.
+
+    As :func:`planner.api.plan_sites` numbers the sites.
+    """
     keyed = sites.set_index("key", npartitions=sites.npartitions)
 
     def _sorted(part: pd.DataFrame) -> pd.DataFrame:
@@ -126,8 +129,10 @@ MAX_TILE_LOAD = 400_000
 
 def _tile_side(demand: dd.DataFrame, sites: dd.DataFrame, bounds: np.ndarray, reach: float,
                hosts: int) -> float:
-    """The widest tile side ``4 r * 2^k`` whose fullest tile holds at most MAX_TILE_LOAD,
-    keeping at least 8 tiles a host (from counts on a fine grid, one pass)."""
+    """The widest tile side ``4 r * 2^k`` whose fullest tile holds at most MAX_TILE_LOAD.
+
+    At least 8 tiles a host are kept; counts come from a fine grid, in one pass.
+    """
     fine = Grid.over(bounds, reach, 4.0 * reach)
     meta = pd.Series(dtype="i8")
     d, s = (c.groupby(level=0).sum() for c in dask.compute(
@@ -263,7 +268,7 @@ def _plan(client: Any, inputs: DistributedInputs, options: PlanOptions, cluster:
     ends = [int(e) for e in np.cumsum(sizes)]
     n_fixed = len(forced)
     run = distributed_greedy(hosts, sorted(host_of), ends[-1] - n_fixed,
-                             checkpoints=_checkpoints(ends[-1], ends),
+                             checkpoints=_checkpoints(ends[-1], tuple(ends)),
                              budgets=[e - n_fixed for e in ends], done=n_fixed)
     timings["greedy"] = time.perf_counter() - t2 - run.seconds_bound
     timings["bound"] = run.seconds_bound

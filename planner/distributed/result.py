@@ -17,11 +17,12 @@ import pandas as pd
 import shapely
 
 from geodata.crs import crs_label
-from planner.api import RESERVED, PlanOptions
+from planner.api import PlanOptions
 from planner.distributed.engine import ClusterOptions
 from planner.distributed.greedy import GreedyRun
+from planner.plan.assemble import RESERVED
 from planner.plan.result import Certificate, PhaseResult, Plan
-from planner.solver.optimise import PROVEN_TOLERANCE
+from planner.solver.certificate import PROVEN_TOLERANCE
 
 __all__ = ["assemble", "chosen_rows"]
 

@@ -133,6 +133,7 @@ class TileState:
         }
 
     def nbytes(self) -> int:
+        """Bytes held by the tile's arrays."""
         csc = self.problem.csc
         arrays = (csc.data, csc.indices, csc.indptr, self.xy, self.best, self.problem.weights,
                   self.keys, self.heap_sites, self.stamp, self.exact, self.site_xy)

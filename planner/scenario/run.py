@@ -11,6 +11,7 @@ import pandas as pd
 from geodata.errors import CamplanError, LayerError, OptionError
 from planner.api import About, PlanLayers, plan_sites
 from planner.coverage.camera_model import DIRECTION_COLUMNS, FOV_COLUMNS
+from planner.distributed.scenario import run_on_cluster
 from planner.plan.result import Plan
 from planner.scenario.cameras import uses_cameras
 from planner.scenario.files import Scenario
@@ -35,6 +36,8 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None) -> Pla
         option, problem = missing[0].split(": ", 1)
         raise OptionError(option, problem)
     options = scenario.options()
+    if scenario.given("cluster") or scenario.given("workers"):
+        return run_on_cluster(scenario, options)
     t0 = time.perf_counter()
     read = read_layers(scenario)
     read_s = time.perf_counter() - t0
