@@ -79,6 +79,7 @@ class GreedyRun:
     bounds: np.ndarray = field(default_factory=lambda: np.zeros(0))
     value: float = 0.0
     seconds_bound: float = 0.0
+    online: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def online_bound(hosts: Hosts, budgets: Sequence[int]) -> tuple[np.ndarray, float]:
@@ -89,6 +90,38 @@ def online_bound(hosts: Hosts, budgets: Sequence[int]) -> tuple[np.ndarray, floa
     gains = np.sort(np.concatenate([g for g, _ in answers.values()]))[::-1]
     sums = np.concatenate([[0.0], np.cumsum(gains)])
     return np.array([value + sums[min(int(b), len(gains))] for b in budgets]), value
+
+
+#: Multipliers ``alpha`` of the one-parameter Lagrangian bound (0 is the online bound).
+ALPHAS = np.array([0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85])
+
+
+def line_bound(hosts: Hosts, budgets: Sequence[int]) -> np.ndarray | None:
+    """The Lagrangian bound along one line of multipliers, for every budget.
+
+    For plain coverage and any multipliers ``u`` with ``0 <= u_i <= w_i``,
+    ``OPT <= f0 + sum_i (r_i - u_i) + (sum of the b largest column sums of u)``, where
+    ``f0`` is the weight covered at the start (existing cameras, forced sites) and ``r``
+    the weight not covered then (Church & ReVelle's relaxation, multipliers on the
+    coverage constraints). With ``u = w`` on points the plan leaves uncovered and
+    ``u = alpha * w`` on points its picks cover this is
+    ``f0 + (1 - alpha) * (f(S) - f0) + top_b(gain + alpha * covered)``; ``alpha = 0``
+    gives the online bound. The smallest over :data:`ALPHAS` is returned (``None``
+    unless the coverage is plain).
+    """
+    top = max([int(b) for b in budgets] + [0])
+    answers = hosts.call("line_tops", dict.fromkeys(range(len(hosts.actors)), (top, ALPHAS)))
+    if any(a is None for a in answers.values()):
+        return None
+    value = float(sum(a[1] for a in answers.values()))
+    start = float(sum(a[2] for a in answers.values()))
+    tops = -np.sort(-np.concatenate([a[0] for a in answers.values()], axis=1), axis=1)
+    sums = np.concatenate([np.zeros((len(ALPHAS), 1)), np.cumsum(tops, axis=1)], axis=1)
+    out = []
+    for b in budgets:
+        k = min(int(b), tops.shape[1])
+        out.append(float(np.min(start + (1 - ALPHAS) * (value - start) + sums[:, k])))
+    return np.array(out)
 
 
 def _walk(
@@ -161,6 +194,19 @@ def _step(hosts: Hosts, commits: dict, want: set[int], size: dict[int, int],
             lists[t], pos[t] = prop, 0
 
 
+def _observe(hosts: Hosts, run: GreedyRun, budgets: Sequence[int], *, line: bool) -> None:
+    """Tighten the run's bounds with the online (and the line) bound at the state now."""
+    t1 = time.perf_counter()
+    bounds, run.value = online_bound(hosts, budgets)
+    run.online = np.minimum(run.online, bounds) if run.online.size else bounds
+    run.bounds = np.minimum(run.bounds, bounds)
+    if line:
+        lagrange = line_bound(hosts, budgets)
+        if lagrange is not None:
+            run.bounds = np.minimum(run.bounds, lagrange)
+    run.seconds_bound += time.perf_counter() - t1
+
+
 def distributed_greedy(
     hosts: Hosts,
     tiles: Sequence[int],
@@ -169,15 +215,18 @@ def distributed_greedy(
     checkpoints: frozenset[int],
     budgets: Sequence[int],
     done: int = 0,
+    line_at: frozenset[int] = frozenset(),
 ) -> GreedyRun:
     """Run greedy to ``count`` more picks (``done`` picks, the forced ones, came before).
 
     ``checkpoints`` are total pick counts at which the online bound is evaluated for
-    ``budgets`` (besides the start and the end).
+    ``budgets`` (besides the start and the end); at those in ``line_at`` and at the end
+    the one-parameter Lagrangian bound (:func:`line_bound`) too.
     """
     run = GreedyRun()
     t0 = time.perf_counter()
     run.bounds, run.value = online_bound(hosts, budgets)
+    run.online = run.bounds.copy()
     run.seconds_bound += time.perf_counter() - t0
     lists: dict[int, Proposal] = {}
     pos: dict[int, int] = {}
@@ -195,14 +244,8 @@ def distributed_greedy(
         _step(hosts, commits, want, size, lists, pos)
         run.proposals += len(want)
         if done + len(run.order) in checkpoints and len(run.order) < count:
-            t1 = time.perf_counter()
-            bounds, run.value = online_bound(hosts, budgets)
-            run.bounds = np.minimum(run.bounds, bounds)
-            run.seconds_bound += time.perf_counter() - t1
-    t1 = time.perf_counter()
-    bounds, run.value = online_bound(hosts, budgets)
-    run.bounds = np.minimum(run.bounds, bounds)
-    run.seconds_bound += time.perf_counter() - t1
+            _observe(hosts, run, budgets, line=done + len(run.order) in line_at)
+    _observe(hosts, run, budgets, line=True)
     logger.info("distributed greedy: %d picks in %d rounds, %d proposals",
                 len(run.order), run.rounds, run.proposals)
     return run

@@ -129,6 +129,27 @@ class TileHost:
         merged = np.sort(merged)[::-1][:k].copy()
         return merged, value
 
+    def mark_start(self, _: object = None) -> int:
+        """Remember every tile's qualities now as the start state (after forced sites)."""
+        for tile in self.tiles.values():
+            tile.mark_start()
+        return len(self.tiles)
+
+    def line_tops(self, work: tuple[int, np.ndarray]) -> tuple[np.ndarray, float, float] | None:
+        """:meth:`TileState.line_tops` merged over this host's tiles (``None``: not plain)."""
+        count, alphas = work
+        rows, value, start = [], 0.0, 0.0
+        for tile in self.tiles.values():
+            got = tile.line_tops(count, alphas)
+            if got is None:
+                return None
+            rows.append(got[0])
+            value += got[1]
+            start += got[2]
+        merged = np.concatenate(rows, axis=1) if rows else np.zeros((len(alphas), 0))
+        k = min(count, merged.shape[1])
+        return -np.sort(-merged, axis=1)[:, :k], value, start
+
     def cells(self, grid: tuple[float, float, float]) -> pd.DataFrame:
         """Owned demand summed per square cell of the grid ``(x0, y0, side)``.
 

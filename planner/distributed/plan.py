@@ -265,11 +265,13 @@ def _plan(client: Any, inputs: DistributedInputs, options: PlanOptions, cluster:
     timings["coverage"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     forced_gains = _forced(hosts, forced)
+    hosts.call("mark_start", dict.fromkeys(range(len(hosts.actors))))
     ends = [int(e) for e in np.cumsum(sizes)]
     n_fixed = len(forced)
     run = distributed_greedy(hosts, sorted(host_of), ends[-1] - n_fixed,
                              checkpoints=_checkpoints(ends[-1], tuple(ends)),
-                             budgets=[e - n_fixed for e in ends], done=n_fixed)
+                             budgets=[e - n_fixed for e in ends], done=n_fixed,
+                             line_at=frozenset(ends))
     timings["greedy"] = time.perf_counter() - t2 - run.seconds_bound
     timings["bound"] = run.seconds_bound
     order = [int(i) for i in forced["index"]] + run.order

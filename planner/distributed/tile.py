@@ -101,6 +101,7 @@ class TileState:
         # Only the column-wise matrix: the row-wise copies of from_matrix would triple memory.
         self.problem = CoverageProblem(csc=csc, csr=None, weights=weights, baseline=base)
         self.best = base.copy()
+        self.start = base.copy()
         self.available = ~np.isin(self.index, forbidden)
         self.eligible = self.available.copy()
         gains = self._gains(self.best)
@@ -184,6 +185,35 @@ class TileState:
         top = np.partition(gains, gains.size - k)[gains.size - k :] if k else gains[:0]
         w = self.problem.weights[self.own]
         return np.sort(top)[::-1].copy(), float(np.dot(w, self.best[self.own]))
+
+    def mark_start(self) -> None:
+        """Remember the qualities now (existing cameras and forced sites): the start state."""
+        self.start = self.best.copy()
+
+    def line_tops(self, count: int, alphas: np.ndarray) -> tuple[np.ndarray, float, float] | None:
+        """For every ``alpha``, the ``count`` largest ``gain + alpha * covered`` of eligible sites.
+
+        ``gain`` is a site's uncovered weight now, ``covered`` the weight it sees that the
+        picks since :meth:`mark_start` cover: the column sums of the Lagrange multipliers
+        ``u = w`` (uncovered) and ``u = alpha * w`` (covered since the start). Returns the
+        tops (one row per alpha, largest first), the owned covered weight now and at the
+        start; ``None`` unless coverage is plain (qualities 0 or 1).
+        """
+        if not self.problem.binary:
+            return None
+        csc, w = self.problem.csc, self.problem.weights
+        gains = self._gains(self.best)
+        since = _column_gains(csc.indptr, csc.indices, csc.data, w,
+                              1.0 - (self.best - self.start))
+        gains[~self.eligible] = 0.0
+        since[~self.eligible] = 0.0
+        k = min(count, gains.size)
+        tops = np.zeros((len(alphas), k))
+        for a, alpha in enumerate(alphas):
+            v = gains + alpha * since
+            tops[a] = np.sort(np.partition(v, v.size - k)[v.size - k :])[::-1] if k else v[:0]
+        own = self.own
+        return tops, float(np.dot(w[own], self.best[own])), float(np.dot(w[own], self.start[own]))
 
     def covered_points(self) -> dict[str, np.ndarray]:
         """Owned points with their weight and reached quality (for summaries)."""
