@@ -138,6 +138,23 @@ def test_tile_size_changes_nothing(client):
     assert a.parameters["engine"]["tiles"] > b.parameters["engine"]["tiles"]
 
 
+def test_layers_from_geopackage_in_chunks(client, tmp_path, monkeypatch):
+    """A non-Parquet layer is read by the workers through pyogrio, in chunks."""
+    import planner.distributed.partition as partition
+
+    monkeypatch.setattr(partition, "CHUNK_ROWS", 700)  # several chunks of the demand
+    demand, sites = _instance(8)
+    demand.to_file(tmp_path / "demand.gpkg")
+    sites.to_file(tmp_path / "sites.gpkg")
+    options = PlanOptions(radius_m=150, sets=25, local_search=False, exact="never")
+    assert partition.read_layer(tmp_path / "demand.gpkg", source="demand").npartitions > 1
+    single = plan_sites(demand, sites, options, site_id="id")
+    dist = plan_distributed(
+        client, DistributedInputs(tmp_path / "demand.gpkg", tmp_path / "sites.gpkg",
+                                  site_id="id"), options, ClusterOptions(tile_m=900.0))
+    _assert_same(single, dist)
+
+
 def test_saturation_stops_like_single_machine(client):
     demand, sites = _instance(5, n=300, m=200)
     options = PlanOptions(radius_m=400, sets=150, local_search=False, exact="never")
