@@ -7,12 +7,14 @@ and the layer's name says the sets are summarised and how wide the cells are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import geopandas as gpd
 import numpy as np
 import offlinefolium as folium
 import pandas as pd
 
-__all__ = ["MAX_SITE_MARKERS", "add_site_cells", "site_cells"]
+__all__ = ["MAX_SITE_MARKERS", "add_sets", "add_site_cells", "site_cells"]
 
 #: Above this many sets the map shows sets per grid cell instead of one marker per set.
 MAX_SITE_MARKERS = 10_000
@@ -58,3 +60,12 @@ def add_site_cells(m: folium.Map, sites: gpd.GeoDataFrame, *, max_cells: int = 5
             fill_color="#1f4e9c", fill_opacity=0.8, tooltip=f"{n:,} sets ({phases})",
         ).add_to(layer)
     layer.add_to(m)
+
+
+def add_sets(m: folium.Map, sites: gpd.GeoDataFrame,
+             draw_each: Callable[[folium.Map, gpd.GeoDataFrame], None]) -> None:
+    """Sets one by one with ``draw_each``, or per grid cell above :data:`MAX_SITE_MARKERS`."""
+    if len(sites) > MAX_SITE_MARKERS:
+        add_site_cells(m, sites)
+    else:
+        draw_each(m, sites)

@@ -53,7 +53,7 @@ from maps.webmap.base import (
     _feature_collection,
 )
 from maps.webmap.boxes import _add_boxes
-from maps.webmap.cells import MAX_SITE_MARKERS, add_site_cells
+from maps.webmap.cells import add_sets
 from maps.webmap.colours import (
     BACKGROUND_COLOUR,
     DISTRICT_COLOURS,
@@ -143,10 +143,7 @@ def plan_map(
     _add_footprints(m, plan.footprints, max_footprints=max_footprints, simplify_m=simplify_m)
     if plan.existing is not None:
         _add_existing(m, plan.existing)
-    if len(plan.sites) > MAX_SITE_MARKERS:  # country scale: sets summarised per grid cell
-        add_site_cells(m, plan.sites)
-    else:
-        _add_sites(m, plan.sites)
+    add_sets(m, plan.sites, _add_sites)  # per grid cell above MAX_SITE_MARKERS sets
     plugins.Fullscreen(position="topleft").add_to(m)
     _add_layer_control(m)
     _add_boxes(m, plan, background=BACKGROUND_COLOUR if tiles.url else WATER_COLOUR)
