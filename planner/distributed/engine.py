@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import dask
+
 from geodata.errors import OptionError
 
 __all__ = ["ClusterOptions", "cluster_client"]
@@ -96,15 +98,19 @@ def cluster_client(options: ClusterOptions) -> Iterator[object]:
             client.close()
         return
     logging.getLogger("distributed").setLevel(logging.ERROR)  # its start/stop chatter
+    # The optimiser's state lives in actors, which Dask cannot spill: a worker paused at
+    # 80 % of its limit would wait for memory that never frees. Spilling stays on (for
+    # the shuffle), and a worker above 95 % is still restarted.
     try:
-        cluster = cluster_cls(
-            n_workers=int(options.workers or 1),
-            threads_per_worker=1,
-            processes=options.processes,
-            memory_limit=options.worker_memory or "auto",
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        )
+        with dask.config.set({"distributed.worker.memory.pause": False}):
+            cluster = cluster_cls(
+                n_workers=int(options.workers or 1),
+                threads_per_worker=1,
+                processes=options.processes,
+                memory_limit=options.worker_memory or "auto",
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
     except ValueError as err:
         raise OptionError("--worker-memory", f"{options.worker_memory!r}: {err}") from err
     client = client_cls(cluster)
