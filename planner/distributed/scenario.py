@@ -18,6 +18,7 @@ from planner.api import PlanOptions
 from planner.distributed.engine import ClusterOptions, cluster_client
 from planner.distributed.plan import DistributedInputs, plan_distributed
 from planner.plan.result import Plan
+from planner.scenario.cameras import uses_cameras
 
 if TYPE_CHECKING:
     from planner.scenario.files import Scenario
@@ -38,6 +39,9 @@ def _check(scenario: Scenario) -> None:
         if scenario.table(table):
             raise OptionError(f"[{table}]", "is not available on a cluster yet: give demand "
                               "and sites layers")
+    if uses_cameras(scenario):
+        raise OptionError("cameras", "directional cameras are not available on a cluster yet: "
+                          "plan camera sets (discs), or on one machine")
     if scenario.model != "disc":
         raise OptionError(scenario.label("model"), "only the disc model runs on a cluster")
     for key in ("local_search", "exact"):
