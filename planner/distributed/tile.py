@@ -22,7 +22,8 @@ from numba import njit
 
 from planner.coverage.disc import DecayBands, coverage_matrix
 from planner.solver.gains import column_gain
-from planner.solver.greedy import _greedy_steps, _heapify, column_gain_kernel
+from planner.solver.greedy import _greedy_steps, column_gain_kernel
+from planner.solver.heap import heapify
 from planner.solver.problem import CoverageProblem
 
 __all__ = ["Proposal", "TileData", "TileState"]
@@ -109,7 +110,7 @@ class TileState:
         self.keys = np.empty(len(live) + 1)
         self.heap_sites = np.empty(len(live) + 1, dtype=np.int64)
         self.keys[: len(live)], self.heap_sites[: len(live)] = -gains[live], live
-        _heapify(self.keys[: len(live)], self.heap_sites[: len(live)])
+        heapify(self.keys[: len(live)], self.heap_sites[: len(live)])
         self.size = len(live)
         self.stamp = np.full(len(self.index), -1, dtype=np.int64)
         self.exact = np.zeros(len(self.index))

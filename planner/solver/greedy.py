@@ -30,6 +30,7 @@ from numba import njit
 from scipy import sparse
 
 from planner.solver.gains import all_gains, column_gain
+from planner.solver.heap import heap_push, heapify, sift_down
 from planner.solver.problem import CoverageProblem
 
 __all__ = [
@@ -143,36 +144,6 @@ def column_gain_kernel(
     return gain
 
 
-# --- a binary min-heap of (key, site) in two arrays, ordered like heapq's tuples ---------------
-
-
-@njit(cache=True, inline="always")
-def _before(keys: np.ndarray, sites: np.ndarray, a: int, b: int) -> bool:
-    # numpy's stubs type an array element as Any (numba compiles this to a plain bool)
-    return keys[a] < keys[b] or (keys[a] == keys[b] and sites[a] < sites[b])  # type: ignore[no-any-return]
-
-
-@njit(cache=True)
-def _sift_down(keys: np.ndarray, sites: np.ndarray, size: int, i: int) -> None:
-    while True:
-        least, left, right = i, 2 * i + 1, 2 * i + 2
-        if left < size and _before(keys, sites, left, least):
-            least = left
-        if right < size and _before(keys, sites, right, least):
-            least = right
-        if least == i:
-            return
-        keys[i], keys[least] = keys[least], keys[i]
-        sites[i], sites[least] = sites[least], sites[i]
-        i = least
-
-
-@njit(cache=True)
-def _heapify(keys: np.ndarray, sites: np.ndarray) -> None:
-    for i in range(len(keys) // 2 - 1, -1, -1):
-        _sift_down(keys, sites, len(keys), i)
-
-
 @njit(cache=True)
 def _greedy_steps(  # noqa: PLR0913 - a compiled kernel takes its arrays one by one
     keys: np.ndarray, sites: np.ndarray, size: int,  # heap of (-gain per unit cost, site); size
@@ -190,7 +161,7 @@ def _greedy_steps(  # noqa: PLR0913 - a compiled kernel takes its arrays one by 
         j = sites[0]
         size -= 1
         keys[0], sites[0] = keys[size], sites[size]
-        _sift_down(keys, sites, size, 0)
+        sift_down(keys, sites, size, 0)
         if not available[j]:
             continue
         if spent + unit[j] > budget * (1 + 1e-12):
@@ -199,14 +170,7 @@ def _greedy_steps(  # noqa: PLR0913 - a compiled kernel takes its arrays one by 
             gain = column_gain_kernel(c_ptr, c_idx, c_q, w, best, j)
             stamp[j], exact[j] = step, gain
             if gain > 0:
-                i = size
-                keys[i], sites[i] = -gain / unit[j], j
-                size += 1
-                while i > 0 and _before(keys, sites, i, (i - 1) // 2):
-                    parent = (i - 1) // 2
-                    keys[i], keys[parent] = keys[parent], keys[i]
-                    sites[i], sites[parent] = sites[parent], sites[i]
-                    i = parent
+                size = heap_push(keys, sites, size, -gain / unit[j], j)
             continue
         for e in range(c_ptr[j], c_ptr[j + 1]):
             r = c_idx[e]
@@ -234,7 +198,7 @@ def _gain_heap(
     keys = np.empty(len(sites) + 1)
     heap_sites = np.empty(len(sites) + 1, dtype=np.int64)
     keys[: len(sites)], heap_sites[: len(sites)] = -gains[sites] / unit[sites], sites
-    _heapify(keys[: len(sites)], heap_sites[: len(sites)])
+    heapify(keys[: len(sites)], heap_sites[: len(sites)])
     return keys, heap_sites, len(sites)
 
 

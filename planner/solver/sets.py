@@ -48,6 +48,7 @@ from scipy import sparse
 
 from planner.solver.gains import all_gains
 from planner.solver.greedy import GreedyState, column_gain_kernel
+from planner.solver.heap import heap_push, heapify, sift_down
 from planner.solver.problem import CoverageProblem
 
 __all__ = [
@@ -329,7 +330,7 @@ def _set_steps(  # noqa: PLR0913 - a compiled kernel
         j = mounts[0]
         size -= 1
         keys[0], mounts[0] = keys[size], mounts[size]
-        _sift(keys, mounts, size, 0)
+        sift_down(keys, mounts, size, 0)
         if not available[j] or spent + unit[j] > budget * (1 + 1e-12):
             continue
         if stamp[j] != step:
@@ -337,7 +338,7 @@ def _set_steps(  # noqa: PLR0913 - a compiled kernel
                                   cfg[j], save_r, save_v)
             stamp[j], exact[j] = step, gain
             if gain > 0:
-                size = _push(keys, mounts, size, -gain / unit[j], j)
+                size = heap_push(keys, mounts, size, -gain / unit[j], j)
             continue
         for r in range(cfg.shape[1]):
             if cfg[j, r] >= 0:
@@ -350,45 +351,6 @@ def _set_steps(  # noqa: PLR0913 - a compiled kernel
         n_picks += 1
         step += 1
     return size, step, spent, n_picks
-
-
-@njit(cache=True, inline="always")
-def _before(keys: np.ndarray, items: np.ndarray, a: int, b: int) -> bool:
-    # numpy's stubs type an array element as Any (numba compiles this to a plain bool)
-    return keys[a] < keys[b] or (keys[a] == keys[b] and items[a] < items[b])  # type: ignore[no-any-return]
-
-
-@njit(cache=True)
-def _sift(keys: np.ndarray, items: np.ndarray, size: int, i: int) -> None:
-    while True:
-        least, left, right = i, 2 * i + 1, 2 * i + 2
-        if left < size and _before(keys, items, left, least):
-            least = left
-        if right < size and _before(keys, items, right, least):
-            least = right
-        if least == i:
-            return
-        keys[i], keys[least] = keys[least], keys[i]
-        items[i], items[least] = items[least], items[i]
-        i = least
-
-
-@njit(cache=True)
-def _push(keys: np.ndarray, items: np.ndarray, size: int, key: float, item: int) -> int:
-    i = size
-    keys[i], items[i] = key, item
-    while i > 0 and _before(keys, items, i, (i - 1) // 2):
-        parent = (i - 1) // 2
-        keys[i], keys[parent] = keys[parent], keys[i]
-        items[i], items[parent] = items[parent], items[i]
-        i = parent
-    return size + 1
-
-
-@njit(cache=True)
-def _heapify(keys: np.ndarray, items: np.ndarray) -> None:
-    for i in range(len(keys) // 2 - 1, -1, -1):
-        _sift(keys, items, len(keys), i)
 
 
 def scratch(problem: CoverageProblem, layout: SetLayout) -> tuple[np.ndarray, np.ndarray]:
@@ -450,7 +412,7 @@ def set_greedy(
     keys = np.empty(len(cand) + 1)
     heap = np.empty(len(cand) + 1, dtype=np.int64)
     keys[: len(cand)], heap[: len(cand)] = -values / unit[cand], cand
-    _heapify(keys[: len(cand)], heap[: len(cand)])
+    heapify(keys[: len(cand)], heap[: len(cand)])
     stamp = np.full(m, -1, dtype=np.int64)
     stamp[cand] = 0
     exact = np.zeros(m)
