@@ -36,7 +36,7 @@ import shapely
 from geodata.errors import OptionError
 from geodata.raster import RasterCells
 from planner.demand.overlap import quad_rect_area
-from planner.demand.weights import combine, kernel_density, normalise
+from planner.demand.weights import combine, kernel_density, normalise, sum_near
 
 __all__ = [
     "SurfaceLayers",
@@ -349,14 +349,11 @@ def attractor_footfall(
     """
     if not (np.isfinite(decay_m) and decay_m > 0):
         raise OptionError("attractor_decay", f"must be a positive number of metres, got {decay_m}")
-    n = len(points)
-    if n == 0 or len(attractors) == 0:
-        return np.zeros(n)
-    w = np.ones(len(attractors)) if weights is None else np.asarray(weights, dtype=np.float64)
-    tree = shapely.STRtree(attractors)
-    p_idx, a_idx = tree.query(points, predicate="dwithin", distance=cutoff * decay_m)
-    d = shapely.distance(points[p_idx], attractors[a_idx])
-    return np.bincount(p_idx, weights=w[a_idx] * np.exp(-d / decay_m), minlength=n)
+
+    def kernel(p_idx: np.ndarray, a_idx: np.ndarray) -> np.ndarray:
+        return np.exp(-shapely.distance(points[p_idx], attractors[a_idx]) / decay_m)
+
+    return sum_near(points, attractors, kernel, reach_m=cutoff * decay_m, weights=weights)
 
 
 def spread_counts(

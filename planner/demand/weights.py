@@ -8,6 +8,7 @@ combined, by default as their product (places both high-crime and busy).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -15,7 +16,7 @@ import shapely
 
 from geodata.errors import OptionError
 
-__all__ = ["combine", "kernel_density", "normalise"]
+__all__ = ["combine", "kernel_density", "normalise", "sum_near"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,18 +45,35 @@ def kernel_density(
         Incidents farther than ``cutoff * bandwidth_m`` are ignored (sparse sum).
     """
     if not np.isfinite(bandwidth_m) or bandwidth_m <= 0:
-        raise OptionError("--bandwidth", f"must be a positive number of metres, got {bandwidth_m}")
+        raise OptionError("bandwidth", f"must be a positive number of metres, got {bandwidth_m}")
+    pxy, ixy = shapely.get_coordinates(points), shapely.get_coordinates(incidents)
+
+    def kernel(p_idx: np.ndarray, i_idx: np.ndarray) -> np.ndarray:
+        d2 = np.sum((pxy[p_idx] - ixy[i_idx]) ** 2, axis=1)
+        return np.exp(-0.5 * d2 / bandwidth_m**2) / (2 * np.pi * bandwidth_m**2)
+
+    return sum_near(points, incidents, kernel, reach_m=cutoff * bandwidth_m, weights=weights)
+
+
+def sum_near(
+    points: np.ndarray,
+    sources: np.ndarray,
+    kernel: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    *,
+    reach_m: float,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """``sum_k w_k * kernel(i, k)`` at every point ``i``, over the sources within ``reach_m``.
+
+    ``kernel`` takes the point and source indices of every pair within reach (one
+    STRtree query: a sparse sum, never points x sources).
+    """
     n = len(points)
-    if n == 0 or len(incidents) == 0:
+    if n == 0 or len(sources) == 0:
         return np.zeros(n)
-    w = np.ones(len(incidents)) if weights is None else np.asarray(weights, dtype=np.float64)
-    tree = shapely.STRtree(incidents)
-    p_idx, i_idx = tree.query(points, predicate="dwithin", distance=cutoff * bandwidth_m)
-    pxy = shapely.get_coordinates(points)
-    ixy = shapely.get_coordinates(incidents)
-    d2 = np.sum((pxy[p_idx] - ixy[i_idx]) ** 2, axis=1)
-    k = np.exp(-0.5 * d2 / bandwidth_m**2) / (2 * np.pi * bandwidth_m**2)
-    return np.bincount(p_idx, weights=k * w[i_idx], minlength=n)
+    w = np.ones(len(sources)) if weights is None else np.asarray(weights, dtype=np.float64)
+    p_idx, s_idx = shapely.STRtree(sources).query(points, predicate="dwithin", distance=reach_m)
+    return np.bincount(p_idx, weights=kernel(p_idx, s_idx) * w[s_idx], minlength=n)
 
 
 def normalise(values: np.ndarray) -> np.ndarray:
