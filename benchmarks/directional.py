@@ -34,7 +34,7 @@ from planner.coverage.cameras import catalogue_camera
 from planner.coverage.directional import DirectionalOptions, directional_matrix
 from planner.coverage.disc import coverage_matrix
 from planner.solver.constraints import Constraints, SolverOptions
-from planner.solver.grouped import SetOptions, optimise_sets
+from planner.solver.grouped import optimise_sets
 from planner.solver.optimise import optimise
 from planner.solver.problem import CoverageProblem
 from planner.solver.sets import SetLayout, SetState
@@ -81,9 +81,9 @@ def part_a() -> bool:
         mip = solve_sets(problem, layout, SetLimits(sets), integral=True, time_limit=120.0)
         t_mip = time.perf_counter() - t0
         t0 = time.perf_counter()
-        heur = optimise_sets(problem, layout, SetOptions(sets=sets, exact="never"))
+        heur = optimise_sets(problem, layout, Constraints(sets=sets), SolverOptions(exact="never"))
         t_heur = time.perf_counter() - t0
-        default = optimise_sets(problem, layout, SetOptions(sets=sets))
+        default = optimise_sets(problem, layout, Constraints(sets=sets))
         ratio = heur.covered_weight / mip.value
         if mip.optimal:
             worst = min(worst, ratio)
@@ -126,7 +126,7 @@ def part_b() -> None:
     for seed, n, m, side, k, sets, level in CASES_B:
         d, w, mounts, opts, problem, layout = instance(seed, n, m, side, k, level)
         naive = naive_plan(d, w, mounts, opts, problem, layout, sets)
-        ours = optimise_sets(problem, layout, SetOptions(sets=sets, exact="never"))
+        ours = optimise_sets(problem, layout, Constraints(sets=sets), SolverOptions(exact="never"))
         total = float(w.sum())
         table.add(seed, f"{n:,}", f"{m:,}", k, sets, level or "levels",
                   f"{naive / total:.2%}", f"{ours.covered_weight / total:.2%}",

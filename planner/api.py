@@ -8,7 +8,6 @@ coverage matrix and optimised. The result is a frozen :class:`~planner.plan.Plan
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -29,7 +28,7 @@ from planner.coverage.models import CoverageModel, DiscModel
 from planner.plan.assemble import RESERVED, Assembly, assemble_plan
 from planner.plan.cameras import finish_plan
 from planner.plan.result import Plan
-from planner.solver.grouped import optimise_directional
+from planner.solver.grouped import optimise_sets
 from planner.solver.optimise import Constraints, Exact, Progress, SolverOptions, optimise
 from planner.solver.problem import CoverageProblem
 
@@ -277,9 +276,9 @@ def plan_sites(
         local_search=options.local_search, exact=options.exact, time_limit=options.time_limit
     )
     camera_sets = isinstance(layers.coverage, DirectionalModel)  # a column per (mount, pan)
-    run = functools.partial(optimise_directional, layout=layers.coverage.layout) \
-        if camera_sets else optimise  # type: ignore[union-attr]
-    solution = run(problem, constraints, solver, progress=progress)
+    solution = optimise_sets(problem, layers.coverage.layout, constraints, solver,  # type: ignore[union-attr]
+                             progress=progress) if camera_sets \
+        else optimise(problem, constraints, solver, progress=progress)
     timings.update(solution.timings.as_dict())
     plan = assemble_plan(
         solution, problem, parts,

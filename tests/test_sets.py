@@ -12,10 +12,14 @@ from scipy import sparse
 from geodata.errors import OptionError
 from planner.coverage.cameras import CameraSpec
 from planner.coverage.directional import DirectionalOptions, directional_matrix
-from planner.solver.grouped import SetOptions, optimise_sets
+from planner.solver.constraints import Constraints, SolverOptions
+from planner.solver.grouped import optimise_sets
 from planner.solver.problem import CoverageProblem
 from planner.solver.sets import SetLayout
 from planner.solver.sets_mip import SetLimits, solve_sets
+
+_PLAIN = SolverOptions(local_search=False, exact="never")
+_NO_MIP = SolverOptions(exact="never")
 
 
 def _instance(seed, *, n=250, mounts=7, step=45.0, per_set=2, level=None, spread=None,
@@ -74,15 +78,15 @@ def test_bound_and_plans_against_brute_force(case):
     problem, layout, _ = _instance(**case)
     opt = _brute(problem, layout, 2)
     for local_search in (False, True):
-        sol = optimise_sets(problem, layout, SetOptions(sets=2, local_search=local_search,
-                                                        exact="never"))
+        sol = optimise_sets(problem, layout, Constraints(sets=2),
+                            SolverOptions(local_search=local_search, exact="never"))
         covered = _value(problem, layout, sol)
         assert covered == pytest.approx(sol.covered_weight, rel=1e-12)
         assert covered <= opt * (1 + 1e-12)
         assert sol.upper_bound >= opt * (1 - 1e-12)  # a true bound for the model
         assert covered >= 0.5 * opt  # greedy over mounts: at least 0.387; here far more
         assert all(len(p) <= layout.per_set for p in sol.pans)
-    exact = optimise_sets(problem, layout, SetOptions(sets=2, exact="always"))
+    exact = optimise_sets(problem, layout, Constraints(sets=2), SolverOptions(exact="always"))
     assert exact.covered_weight == pytest.approx(opt, rel=1e-9)
     assert exact.upper_bound >= opt * (1 - 1e-9)
     assert exact.proven_optimal
@@ -90,9 +94,9 @@ def test_bound_and_plans_against_brute_force(case):
 
 def test_local_search_never_lowers_and_plans_are_deterministic():
     problem, layout, _ = _instance(11, n=600, mounts=20, step=30.0, per_set=3)
-    plain = optimise_sets(problem, layout, SetOptions(sets=5, local_search=False, exact="never"))
-    improved = optimise_sets(problem, layout, SetOptions(sets=5, exact="never"))
-    again = optimise_sets(problem, layout, SetOptions(sets=5, exact="never"))
+    plain = optimise_sets(problem, layout, Constraints(sets=5), _PLAIN)
+    improved = optimise_sets(problem, layout, Constraints(sets=5), _NO_MIP)
+    again = optimise_sets(problem, layout, Constraints(sets=5), _NO_MIP)
     assert improved.covered_weight >= plain.covered_weight - 1e-9
     np.testing.assert_array_equal(improved.order, again.order)
     assert improved.pans == again.pans
@@ -106,7 +110,7 @@ def test_lagrangian_bound_against_brute_force(case):
 
     problem, layout, _ = _instance(**case)
     opt = _brute(problem, layout, 2)
-    sol = optimise_sets(problem, layout, SetOptions(sets=2, local_search=False, exact="never"))
+    sol = optimise_sets(problem, layout, Constraints(sets=2), _PLAIN)
     cols = [j * layout.n_pans + p for j, ps in zip(sol.order, sol.pans, strict=True) for p in ps]
     best = problem.best_quality(np.array(cols, dtype=np.int64))
     m = problem.n_sites // layout.n_pans
@@ -121,7 +125,7 @@ def test_lp_bound_is_a_bound_and_tighter_than_online():
     opt = _brute(problem, layout, 2)
     lp = solve_sets(problem, layout, SetLimits(2), integral=False)
     assert lp.upper_bound >= opt * (1 - 1e-9)
-    sol = optimise_sets(problem, layout, SetOptions(sets=2, local_search=False, exact="never"))
+    sol = optimise_sets(problem, layout, Constraints(sets=2), _PLAIN)
     assert lp.upper_bound <= sol.upper_bound * (1 + 1e-9)
 
 
@@ -131,9 +135,8 @@ def test_forced_forbidden_spacing_and_phases():
     near = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) < 40.0
     np.fill_diagonal(near, False)
     conflicts = sparse.csr_array(near.astype(float))
-    opts = SetOptions(sets=3, phases=(1, 2), forced=(2,), forbidden=(0,), conflicts=conflicts,
-                      exact="never")
-    sol = optimise_sets(problem, layout, opts)
+    rules = Constraints(sets=3, phases=(1, 2), forced=(2,), forbidden=(0,), conflicts=conflicts)
+    sol = optimise_sets(problem, layout, rules, _NO_MIP)
     assert sol.order[0] == 2
     assert 0 not in sol.order
     chosen = list(sol.order)
@@ -145,13 +148,13 @@ def test_forced_forbidden_spacing_and_phases():
     assert sol.phase_bounds[0] >= sol.curve[1] - 1e-12
     assert len(set(range(m)) - {0}) >= len(chosen)
     with pytest.raises(OptionError, match="--forced"):
-        optimise_sets(problem, layout, SetOptions(sets=1, forced=(1, 2)))
+        optimise_sets(problem, layout, Constraints(sets=1, forced=(1, 2)))
 
 
 def test_budget():
     problem, layout, _ = _instance(9, mounts=6)
     costs = np.array([1.0, 2.0, 1.0, 3.0, 1.0, 2.0])
-    sol = optimise_sets(problem, layout, SetOptions(costs=costs, budget=3.0, exact="never"))
+    sol = optimise_sets(problem, layout, Constraints(costs=costs, budget=3.0), _NO_MIP)
     assert costs[sol.order].sum() <= 3.0
     best = 0.0
     for r in range(1, 4):

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from geodata.errors import OptionError
 from planner.solver.bounds import top_sum
-from planner.solver.constraints import Constraints, Exact, SolverOptions, _as_indices, phase_sizes
+from planner.solver.constraints import Constraints, SolverOptions, _as_indices, phase_sizes
 from planner.solver.grouped_phases import AUTO_EXACT_SET_NNZ, improve_all, observe_points
 from planner.solver.phases import Progress
 from planner.solver.problem import CoverageProblem
@@ -35,41 +34,12 @@ from planner.solver.sets_mip import SetLimits, solve_sets
 from planner.solver.sets_state import add_set, best_configuration, curve_of
 from planner.solver.solution import Solution, SolverStats, StageTimings
 
-__all__ = ["SetOptions", "SetSolution", "optimise_directional", "optimise_sets"]
+__all__ = ["SetSolution", "optimise_sets"]
 
 logger = logging.getLogger(__name__)
 
 PROVEN_TOLERANCE = 1e-7
-
-
-@dataclass(frozen=True)
-class SetOptions:
-    """Limits and switches of a camera-set run (indices are mounts, not columns).
-
-    Attributes
-    ----------
-    sets, phases
-        Number of new sets and phase sizes (see :func:`planner.solver.optimise.phase_sizes`).
-    costs, budget
-        Cost per mount and a total budget, instead of a count.
-    forced, forbidden
-        Mounts that must be / must never be chosen (a forced mount's pans are optimised).
-    conflicts
-        Sparse mount x mount matrix of pairs closer than the minimum spacing.
-    local_search, exact, time_limit
-        As for :func:`planner.solver.optimise.optimise`.
-    """
-
-    sets: int | None = None
-    phases: Sequence[int] | None = None
-    costs: np.ndarray | None = None
-    budget: float | None = None
-    forced: Sequence[int] = ()
-    forbidden: Sequence[int] = ()
-    conflicts: sparse.csr_array | None = None
-    local_search: bool = True
-    exact: Exact = "auto"
-    time_limit: float = 30.0
+_DEFAULT_SOLVER = SolverOptions()
 
 
 @dataclass(frozen=True)
@@ -130,7 +100,8 @@ class _Run:
 
     problem: CoverageProblem
     layout: SetLayout
-    options: SetOptions
+    constraints: Constraints
+    solver: SolverOptions
     eligible: np.ndarray
     bound: SetBound
     stats: dict[str, Any]
@@ -138,7 +109,7 @@ class _Run:
     progress: Progress | None
 
 
-def _start(problem: CoverageProblem, layout: SetLayout, options: SetOptions, m: int,
+def _start(problem: CoverageProblem, layout: SetLayout, options: Constraints, m: int,
            sizes: list[int]) -> tuple[SetState, np.ndarray, list[int]]:
     forced = _as_indices(options.forced, m, "--forced")
     forbidden = _as_indices(options.forbidden, m, "--forbidden")
@@ -162,7 +133,7 @@ def _start(problem: CoverageProblem, layout: SetLayout, options: SetOptions, m: 
     return start, eligible, forced
 
 
-def _sizes(options: SetOptions, m: int) -> list[int]:
+def _sizes(options: Constraints, m: int) -> list[int]:
     if options.budget is None:
         return phase_sizes(options.sets if options.sets is not None else 0, options.phases)
     if options.costs is None:
@@ -172,13 +143,18 @@ def _sizes(options: SetOptions, m: int) -> list[int]:
     return [m] if options.sets is None else phase_sizes(options.sets, None)
 
 
-def optimise_sets(problem: CoverageProblem, layout: SetLayout, options: SetOptions, *,
+def optimise_sets(problem: CoverageProblem, layout: SetLayout, constraints: Constraints,
+                  solver: SolverOptions = _DEFAULT_SOLVER, *,
                   progress: Progress | None = None) -> SetSolution:
-    """Choose mounts and the pans of their cameras; prove how close to optimal the plan is."""
+    """Choose mounts and the pans of their cameras; prove how close to optimal the plan is.
+
+    Run as :func:`planner.solver.optimise.optimise` is run, with ``constraints`` on mounts:
+    ``forced`` mounts have their pans optimised. ``solver.presolve`` does not apply here.
+    """
     t0 = time.perf_counter()
     m = _mount_count(problem, layout)
-    costs = None if options.budget is None else options.costs
-    options = dataclasses.replace(options, costs=costs)
+    costs = None if constraints.budget is None else constraints.costs
+    options = dataclasses.replace(constraints, costs=costs)
     sizes = _sizes(options, m)
     layout = _valuation(layout, m, sum(sizes))
     start, eligible, forced = _start(problem, layout, options, m, sizes)
@@ -187,7 +163,7 @@ def optimise_sets(problem: CoverageProblem, layout: SetLayout, options: SetOptio
     bound = SetBound(problem, layout, budgets, eligible=eligible, costs=costs)
     stats: dict[str, Any] = {"swaps": 0, "reorientations": 0, "exact_phases": 0}
     timings: dict[str, float] = {}
-    run = _Run(problem, layout, options, eligible, bound, stats, timings, progress)
+    run = _Run(problem, layout, options, solver, eligible, bound, stats, timings, progress)
     plain, snapshots = observe_points(run, start, ends)
     timings["greedy"] = time.perf_counter() - t0
     greedy_curve = curve_of(problem, layout, plain)
@@ -225,17 +201,17 @@ def _certificate(run: _Run, state: SetState, forced: list[int], budget: float
     mip = run.stats.get("mip_bound")
     if mip is not None and run.stats.get("mip_whole_plan") and mip < bound:
         bound, method = float(mip), "mip"
-    if bound - covered > tol and run.options.costs is None:
+    if bound - covered > tol and run.constraints.costs is None:
         lagrange = set_lagrangian_bound(problem, run.layout, count=int(budget),
                                         eligible=run.eligible, lower=covered, best=state.best,
                                         iterations=set_lagrangian_steps(problem.csc.nnz))
         if lagrange < bound:
             bound, method = lagrange, "lagrangian-sets"
-    small = problem.csc.nnz <= AUTO_EXACT_SET_NNZ or run.options.exact == "always"
-    if bound - covered > tol and run.options.exact != "never" and small:
+    small = problem.csc.nnz <= AUTO_EXACT_SET_NNZ or run.solver.exact == "always"
+    if bound - covered > tol and run.solver.exact != "never" and small:
         lp = solve_sets(problem, run.layout,
-                        SetLimits(budget, forced, run.eligible, run.options.costs),
-                        integral=False, time_limit=run.options.time_limit)
+                        SetLimits(budget, forced, run.eligible, run.constraints.costs),
+                        integral=False, time_limit=run.solver.time_limit)
         run.stats["lp_status"] = lp.status
         if lp.upper_bound < bound:
             bound, method = lp.upper_bound, "lp-relaxation"
@@ -249,7 +225,7 @@ def _solution(run: _Run, state: SetState, curve: np.ndarray, greedy_curve: np.nd
     upper, method, proven = certificate
     total = float(run.problem.weights.sum())
     n = len(state.chosen)
-    actual = [min(e, n) for e in ends] if run.options.budget is None else [n]
+    actual = [min(e, n) for e in ends] if run.constraints.budget is None else [n]
     phase_bounds = tuple(
         min(max(float(b), float(curve[e])), total)
         for b, e in zip([*run.bound.bounds[:-1], upper], actual, strict=True)
@@ -272,19 +248,3 @@ def _solution(run: _Run, state: SetState, curve: np.ndarray, greedy_curve: np.nd
         timings=StageTimings(**run.timings),
         pans=tuple(state.pans),
     )
-
-
-def optimise_directional(problem: CoverageProblem, constraints: Constraints,
-                         solver: SolverOptions, *, layout: SetLayout,
-                         progress: Progress | None = None) -> SetSolution:
-    """Run :func:`optimise_sets` as :func:`planner.solver.optimise.optimise` is run.
-
-    (Constraints on mounts), for :func:`planner.api.plan_sites`.
-    """
-    options = SetOptions(
-        sets=constraints.sets, phases=constraints.phases, costs=constraints.costs,
-        budget=constraints.budget, forced=constraints.forced, forbidden=constraints.forbidden,
-        conflicts=constraints.conflicts, local_search=solver.local_search, exact=solver.exact,
-        time_limit=solver.time_limit,
-    )
-    return optimise_sets(problem, layout, options, progress=progress)

@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 import numpy as np
-from scipy import sparse
 
-from planner.solver.constraints import Exact
+from planner.solver.constraints import Constraints, SolverOptions
 from planner.solver.phases import Progress, _matches_greedy
 from planner.solver.problem import CoverageProblem
 from planner.solver.sets import MountRules, SetLayout, SetState, set_greedy
@@ -34,23 +33,6 @@ logger = logging.getLogger(__name__)
 AUTO_EXACT_SET_NNZ = 30_000
 
 
-# What the phases read of :class:`planner.solver.grouped.SetOptions` and ``_Run`` (importing
-# those would be a cycle): read-only, as the frozen dataclasses are.
-class _Options(Protocol):
-    @property
-    def costs(self) -> np.ndarray | None: ...
-    @property
-    def budget(self) -> float | None: ...
-    @property
-    def conflicts(self) -> sparse.csr_array | None: ...
-    @property
-    def local_search(self) -> bool: ...
-    @property
-    def exact(self) -> Exact: ...
-    @property
-    def time_limit(self) -> float: ...
-
-
 class _Bound(Protocol):
     def observe(self, state: SetState) -> None: ...
 
@@ -61,7 +43,9 @@ class _Run(Protocol):
     @property
     def layout(self) -> SetLayout: ...
     @property
-    def options(self) -> _Options: ...
+    def constraints(self) -> Constraints: ...
+    @property
+    def solver(self) -> SolverOptions: ...
     @property
     def eligible(self) -> np.ndarray: ...
     @property
@@ -76,8 +60,8 @@ class _Run(Protocol):
 
 def rules(run: _Run) -> MountRules:
     """The run's mount rules (eligible, spacing, costs, budget)."""
-    opts = run.options
-    return MountRules(run.eligible, opts.conflicts, opts.costs, opts.budget)
+    rule = run.constraints
+    return MountRules(run.eligible, rule.conflicts, rule.costs, rule.budget)
 
 
 def _checkpoints(total: int, ends: Sequence[int]) -> frozenset[int]:
@@ -96,10 +80,9 @@ def observe_points(
         snapshots[len(state.chosen)] = state.copy()
 
     run.bound.observe(start)
-    opts = run.options
     plain = set_greedy(run.problem, run.layout, start.copy(), ends[-1] - len(start.chosen),
                        rules(run), observe=observe, observe_at=_checkpoints(ends[-1], ends))
-    if opts.budget is not None:
+    if run.constraints.budget is not None:
         plain = _best_single(run, start, plain)
     run.bound.observe(plain)
     return plain, snapshots
@@ -109,7 +92,7 @@ def _best_single(run: _Run, start: SetState, greedy: SetState) -> SetState:
     """Cost-benefit greedy or the best affordable single set, whichever covers more."""
     problem = run.problem
     # Only with a budget, which needs costs (``grouped._sizes`` raises without them).
-    costs, budget = cast(np.ndarray, run.options.costs), cast(float, run.options.budget)
+    costs, budget = cast(np.ndarray, run.constraints.costs), cast(float, run.constraints.budget)
     affordable = np.flatnonzero(start.available & (start.spent + costs <= budget))
     best_gain, best_j = 0.0, -1
     best_pans: tuple[int, ...] = ()
@@ -120,7 +103,7 @@ def _best_single(run: _Run, start: SetState, greedy: SetState) -> SetState:
     if best_j >= 0 and problem.value(start.best) + best_gain > problem.value(greedy.best):
         single = start.copy()
         add_set(problem, run.layout, single, best_j, best_pans, cost=float(costs[best_j]),
-                conflicts=run.options.conflicts)
+                conflicts=run.constraints.conflicts)
         return single
     return greedy
 
@@ -128,8 +111,7 @@ def _best_single(run: _Run, start: SetState, greedy: SetState) -> SetState:
 def improve_all(run: _Run, start: SetState, plain: SetState, greedy_curve: np.ndarray,
                 snapshots: dict[int, SetState], ends: list[int]) -> tuple[SetState, np.ndarray]:
     """Improve every phase; fall back as the module says. Returns the state and its curve."""
-    opts = run.options
-    if not opts.local_search and opts.exact == "never":
+    if not run.solver.local_search and run.solver.exact == "never":
         return plain, greedy_curve
     for first in range(1, len(ends) + 1):
         base = start if first == 1 else snapshots.get(ends[first - 2])
@@ -147,13 +129,13 @@ def improve_all(run: _Run, start: SetState, plain: SetState, greedy_curve: np.nd
 
 def refresh(run: _Run, state: SetState) -> None:
     """Recompute the available mounts and the spending of ``state`` from its sets."""
-    conflicts = run.options.conflicts
+    conflicts = run.constraints.conflicts
     state.available = run.eligible.copy()
     state.available[state.chosen] = False
     if conflicts is not None and state.chosen:
         near = conflicts[np.asarray(state.chosen)].indices
         state.available[near] = False
-    costs = run.options.costs
+    costs = run.constraints.costs
     state.spent = float(len(state.chosen)) if costs is None else float(
         np.sum(costs[np.asarray(state.chosen, dtype=np.int64)]))
 
@@ -162,7 +144,7 @@ def _improve(
     run: _Run, base: SetState, ends: Sequence[int], greedy_end: SetState | None
 ) -> SetState:
     """From ``base``, each phase: greedy to its end, local search, exact solving, ranking."""
-    problem, layout, opts = run.problem, run.layout, run.options
+    problem, layout = run.problem, run.layout
     state = base.copy()
     for t, end in enumerate(ends):
         before = state.copy()
@@ -172,7 +154,7 @@ def _improve(
             set_greedy(problem, layout, state, end - len(state.chosen), rules(run))
         t1 = time.perf_counter()
         changed = False
-        if opts.local_search and len(state.chosen) > len(before.chosen):
+        if run.solver.local_search and len(state.chosen) > len(before.chosen):
             moves = search_sets(problem, layout, state, first=len(before.chosen),
                                 rules=rules(run))
             run.stats["swaps"] += moves.moved
@@ -205,14 +187,14 @@ def _improve(
 def _exact_phase(run: _Run, before: SetState, state: SetState, *, count: int, whole: bool
                  ) -> SetState | None:
     """The phase solved by the MIP (earlier sets fixed) when small enough and better."""
-    problem, opts = run.problem, run.options
+    problem, opts, rule = run.problem, run.solver, run.constraints
     if opts.exact == "never" or (opts.exact == "auto"
                                  and problem.csc.nnz > AUTO_EXACT_SET_NNZ):
         return None
     sub = dataclasses.replace(problem, baseline=before.best.copy())
-    remaining = count if opts.budget is None else opts.budget - before.spent
-    limits = SetLimits(remaining, (), run.eligible & before.available, opts.costs,
-                       opts.conflicts)
+    remaining = count if rule.budget is None else rule.budget - before.spent
+    limits = SetLimits(remaining, (), run.eligible & before.available, rule.costs,
+                       rule.conflicts)
     res = solve_sets(sub, run.layout, limits, integral=True, time_limit=opts.time_limit)
     run.stats["exact_phases"] += 1
     run.stats["mip_status"] = res.status
@@ -224,6 +206,6 @@ def _exact_phase(run: _Run, before: SetState, state: SetState, *, count: int, wh
         return None
     improved = before.copy()
     for j, pans in zip(res.mounts, res.pans, strict=True):
-        add_set(problem, run.layout, improved, j, pans, conflicts=opts.conflicts,
-                cost=1.0 if opts.costs is None else float(opts.costs[j]))
+        add_set(problem, run.layout, improved, j, pans, conflicts=rule.conflicts,
+                cost=1.0 if rule.costs is None else float(rule.costs[j]))
     return improved
