@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 DEFLECTION = 0.1
 #: Steps without a better bound before the step size is halved.
 STALL_STEPS = 20
+#: Coverage pairs from which the column sums run on several threads (below, start-up dominates).
+PARALLEL_NNZ = 1_000_000
 
 
 def top_sum(gains: np.ndarray, budget: float, *, costs: np.ndarray | None = None) -> float:
@@ -285,7 +287,7 @@ def _conflict_rows(
 
 
 @njit(cache=True, parallel=True)
-def _column_sums(
+def _column_sums_parallel(
     indptr: np.ndarray, indices: np.ndarray, v: np.ndarray, columns: np.ndarray
 ) -> np.ndarray:
     """``sum_i v_i`` over the points each of ``columns`` sees (binary coverage)."""
@@ -297,6 +299,30 @@ def _column_sums(
             total += v[indices[e]]
         out[t] = total
     return out
+
+
+@njit(cache=True)
+def _column_sums_serial(
+    indptr: np.ndarray, indices: np.ndarray, v: np.ndarray, columns: np.ndarray
+) -> np.ndarray:
+    """:func:`_column_sums_parallel` on one thread: the same sums, in the same order."""
+    out = np.empty(len(columns))
+    for t in range(len(columns)):
+        j = columns[t]
+        total = 0.0
+        for e in range(indptr[j], indptr[j + 1]):
+            total += v[indices[e]]
+        out[t] = total
+    return out
+
+
+def _column_sums(
+    indptr: np.ndarray, indices: np.ndarray, v: np.ndarray, columns: np.ndarray
+) -> np.ndarray:
+    """Column sums of ``v``; threads only pay for themselves on large instances."""
+    if indices.size >= PARALLEL_NNZ:
+        return _column_sums_parallel(indptr, indices, v, columns)
+    return _column_sums_serial(indptr, indices, v, columns)
 
 
 @njit(cache=True)
