@@ -10,6 +10,7 @@ from scipy import sparse
 
 from planner.solver.bounds import (
     OnlineBound,
+    dual_ascent,
     lagrangian_bound,
     reduced_size,
     solve_mclp,
@@ -265,3 +266,49 @@ def test_lagrangian_bound_converges_to_the_lp(seed):
         start=problem.weights * (1.0 - state.best),
     )  # fmt: skip
     assert lp * (1 - 1e-9) <= bound <= lp * 1.01
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_dual_ascent_bounds_the_brute_force_optimum(seed):
+    """At any site price, the ascent's multipliers bound the best plan (fixed and
+    forbidden sites, existing coverage), and so does the Lagrangian started from them."""
+    problem, dense, w, rng = _problem(seed, baseline=True)
+    fixed = (int(rng.integers(11)),)
+    eligible = rng.uniform(0, 1, 11) < 0.85
+    eligible[fixed[0]] = True
+    p = 3
+    opt = brute_force(dense, w, problem.baseline, p, fixed=fixed, eligible=eligible)
+    covered = problem.best_quality(np.asarray(fixed))
+    constant = problem.value(covered)
+    residual = np.where(covered < 1.0, problem.weights, 0.0)
+    free = eligible.copy()
+    free[list(fixed)] = False
+    for price in (0.1, 1.0, 3.0, 10.0, 100.0):
+        v, bound = dual_ascent(problem, residual, free, p, price)
+        assert np.all((v >= 0) & (v <= residual))
+        assert constant + bound >= opt - 1e-9
+    lagrange = lagrangian_bound(
+        problem, count=p, fixed=fixed, eligible=eligible, lower=0.0, ascent=True, iterations=50
+    )
+    assert opt - 1e-9 <= lagrange
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ascent_start_is_never_worse_than_the_given_one(seed):
+    """With one step (the start's own value), the ascent start bounds at least as low as
+    the plan's multipliers, and strictly lower on overlapping discs."""
+    rng = np.random.default_rng(seed)
+    xy, sxy = rng.uniform(0, 100, (1500, 2)), rng.uniform(0, 100, (150, 2))
+    d = np.hypot(xy[:, None, 0] - sxy[None, :, 0], xy[:, None, 1] - sxy[None, :, 1])
+    problem = CoverageProblem.from_matrix((d < 12).astype(float), rng.gamma(2, 1, 1500))
+    eligible = np.ones(150, dtype=bool)
+    state = lazy_greedy(problem, GreedyState(problem.baseline.copy(), eligible.copy()), count=8)
+    lower = problem.value(state.best)
+    bounds = [
+        lagrangian_bound(
+            problem, count=8, fixed=(), eligible=eligible, lower=lower,
+            start=problem.weights * (1.0 - state.best), iterations=1, ascent=ascent,
+        )  # fmt: skip
+        for ascent in (False, True)
+    ]
+    assert lower <= bounds[1] < bounds[0]

@@ -30,8 +30,11 @@ from planner.solver.presolve import merge_rows
 from planner.solver.problem import CoverageProblem
 
 __all__ = [
+    "ASCENT_TRIALS",
     "MCLPResult",
     "OnlineBound",
+    "ascent_order",
+    "dual_ascent",
     "lagrangian_bound",
     "lagrangian_steps",
     "reduced_size",
@@ -45,6 +48,8 @@ logger = logging.getLogger(__name__)
 DEFLECTION = 0.1
 #: Steps without a better bound before the step size is halved.
 STALL_STEPS = 20
+#: Site prices tried by the dual ascent (golden-section search on a log scale).
+ASCENT_TRIALS = 6
 #: Coverage pairs from which the column sums run on several threads (below, start-up dominates).
 PARALLEL_NNZ = 1_000_000
 
@@ -381,6 +386,7 @@ def lagrangian_bound(
     lower: float,
     start: np.ndarray | None = None,
     iterations: int | None = None,
+    ascent: bool = False,
 ) -> float:
     """Lagrangian bound of binary maximal coverage, tightened by subgradient steps.
 
@@ -407,6 +413,9 @@ def lagrangian_bound(
     iterations
         Most subgradient steps; default :func:`lagrangian_steps` of the instance size.
         A count, never a time limit, so the bound is the same on every machine.
+    ascent
+        Start instead from a dual ascent (:func:`dual_ascent`) when its bound is lower
+        than ``start``'s: the steps then begin nearer the LP value.
     """
     best0 = problem.best_quality(np.asarray(fixed, dtype=np.int64))
     residual = (best0 < 1.0) & (problem.weights > 0)
@@ -419,6 +428,8 @@ def lagrangian_bound(
     if p <= 0 or not residual.any():
         return constant
     v = np.clip(w if start is None else np.minimum(start, w), 0.0, None)
+    if ascent:
+        v = _better_start(problem, w, free, p, v)
     steps = lagrangian_steps(problem.csc.nnz) if iterations is None else iterations
     best = _descend(problem, _Dual(constant, w, residual, v), free_idx, p, lower, steps)
     logger.info("Lagrangian bound: %.6g (plan %.6g)", best, lower)
@@ -461,4 +472,94 @@ def _descend(
         )  # fmt: skip
         if v_total < 0:
             break
+    return best
+
+
+@njit(cache=True)
+def _ascend(
+    indptr: np.ndarray, indices: np.ndarray, free: np.ndarray, w: np.ndarray,
+    order: np.ndarray, price: float, sums: np.ndarray, v: np.ndarray,
+) -> None:  # fmt: skip
+    """One pass of dual ascent over the points in ``order``.
+
+    Each ``v_i`` is raised until a free site seeing point ``i`` reaches ``price`` or
+    ``v_i = w_i``. ``sums`` (per site) and ``v`` start at zero.
+    """
+    for i in order:
+        room = w[i]
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            if free[j]:
+                room = min(room, price - sums[j])
+        if room <= 0.0:
+            continue
+        v[i] = room
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            if free[j]:
+                sums[j] += room
+
+
+def ascent_order(problem: CoverageProblem, w: np.ndarray) -> np.ndarray:
+    """Points of positive weight, those seen by the fewest sites first (ties: lower index)."""
+    order = np.lexsort((np.arange(w.size), np.diff(problem.csr.indptr)))
+    return order[w[order] > 0]
+
+
+def dual_ascent(
+    problem: CoverageProblem,
+    w: np.ndarray,
+    free: np.ndarray,
+    p: int,
+    price: float,
+    order: np.ndarray | None = None,
+) -> tuple[np.ndarray, float]:
+    """Multipliers by dual ascent at one site price, and the bound they give (without ``C``).
+
+    Erlenkotter's (1978) ascent for facility location, on coverage: points seen by the
+    fewest sites first, each ``v_i`` raised until a site's sum reaches ``price``. Any
+    ``0 <= v <= w`` is valid in :func:`lagrangian_bound`; this one is usually a good start.
+    ``order`` is :func:`ascent_order` (computed when not given).
+    """
+    csr = problem.csr
+    order = ascent_order(problem, w) if order is None else order
+    v = np.zeros(w.size)
+    sums = np.zeros(problem.n_sites)
+    _ascend(csr.indptr, csr.indices, free, w, order, float(price), sums, v)
+    top = np.partition(sums[free], free.sum() - p)[free.sum() - p :]
+    return v, float(w.sum() - v.sum() + top.sum())
+
+
+def _better_start(
+    problem: CoverageProblem, w: np.ndarray, free: np.ndarray, p: int, v: np.ndarray
+) -> np.ndarray:
+    """``v`` or the best dual ascent over site prices, whichever bounds lower."""
+    sums = np.asarray(problem.by_site @ v).ravel()[free]
+    best_value = float(w.sum() - v.sum() + np.partition(sums, sums.size - p)[sums.size - p :].sum())
+    reach = np.asarray(problem.by_site @ w).ravel()[free]
+    hi = float(np.partition(reach, reach.size - p)[reach.size - p])
+    if hi <= 0.0:
+        return v
+    lo_x, hi_x = np.log(hi / 16.0), np.log(hi)
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+    xs = [hi_x - ratio * (hi_x - lo_x), lo_x + ratio * (hi_x - lo_x)]
+    order = ascent_order(problem, w)
+    vals = [dual_ascent(problem, w, free, p, float(np.exp(x)), order) for x in xs]
+    best, best_value = (v, best_value)
+    for _ in range(ASCENT_TRIALS - 2):
+        for cand, value in vals:
+            if value < best_value:
+                best, best_value = cand, value
+        if vals[0][1] <= vals[1][1]:  # the minimum lies left of xs[1]
+            hi_x, xs[1], vals[1] = xs[1], xs[0], vals[0]
+            xs[0] = hi_x - ratio * (hi_x - lo_x)
+            vals[0] = dual_ascent(problem, w, free, p, float(np.exp(xs[0])), order)
+        else:
+            lo_x, xs[0], vals[0] = xs[0], xs[1], vals[1]
+            xs[1] = lo_x + ratio * (hi_x - lo_x)
+            vals[1] = dual_ascent(problem, w, free, p, float(np.exp(xs[1])), order)
+    for cand, value in vals:
+        if value < best_value:
+            best, best_value = cand, value
+    logger.info("dual ascent start: %.6g", best_value)
     return best

@@ -71,6 +71,7 @@ def plan_certificate(
             eligible=start.eligible,
             lower=covered,
             start=problem.weights * (1.0 - state.best),
+            ascent=True,
         )
         if lagrange < bound:
             bound, method = lagrange, "lagrangian"
