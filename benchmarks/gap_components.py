@@ -40,7 +40,7 @@ from planner.solver.problem import CoverageProblem
 
 
 def _piece(a: sparse.csr_array, w: np.ndarray, k: int, time_limit: float) -> tuple[float, ...]:
-    """LP value, MIP value, MIP bound of covering the most of ``w`` with ``k`` of ``a``'s columns."""
+    """LP value, MIP value and MIP bound: the most of ``w`` that ``k`` of ``a``'s columns cover."""
     n_rows, n_cols = a.shape
     link = sparse.hstack([-a, sparse.identity(n_rows, format="csr")], format="csr")
     count = sparse.csr_array(np.concatenate([np.ones(n_cols), np.zeros(n_rows)])[None, :])
@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     count, sites, plan_sites, plan_sum, lp_sum, mip_sum = sums
     table.add(f"{count:.0f}", f"{sites:.0f}", f"{plan_sites:.0f} of {plan.size}",
               f"{plan_sum:,.1f}", f"{mip_sum:,.1f}", f"{bound_sum:,.1f}", f"{lp_sum:,.1f}",
-              f"{plan_sum / max(mip_sum, 1e-300):.4f}", f"{bound_sum / max(lp_sum, 1e-300):.4f}")  # fmt: skip
+              f"{plan_sum / max(mip_sum, 1e-300):.4f}",
+              f"{bound_sum / max(lp_sum, 1e-300):.4f}")  # fmt: skip
     table.print()
     return 0
 
