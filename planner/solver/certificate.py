@@ -16,6 +16,7 @@ from planner.solver.phases import Tally
 from planner.solver.problem import CoverageProblem
 
 __all__ = [
+    "ASCENT_STEPS_SIXTHS",
     "AUTO_LP_NNZ",
     "PHASE_LAGRANGE_NNZ",
     "PROVEN_TOLERANCE",
@@ -30,6 +31,10 @@ AUTO_LP_NNZ = 400_000
 PHASE_LAGRANGE_NNZ = 2_000_000
 #: A plan within this relative distance of its bound is called proven optimal.
 PROVEN_TOLERANCE = 1e-7
+#: Sixths of the usual subgradient steps the whole plan's bound takes from its dual-ascent
+#: start: at Hong Kong scale 293 steps from the ascent bound a little lower than 352 from
+#: the plan's multipliers, for 5 % less CPU (352 from the ascent: 0.1 point lower, 9 % more).
+ASCENT_STEPS_SIXTHS = 5
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ def plan_certificate(
             eligible=start.eligible,
             lower=covered,
             start=problem.weights * (1.0 - state.best),
+            iterations=lagrangian_steps(problem.csc.nnz) * ASCENT_STEPS_SIXTHS // 6,
             ascent=True,
         )
         if lagrange < bound:
