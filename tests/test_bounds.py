@@ -304,11 +304,18 @@ def test_ascent_start_is_never_worse_than_the_given_one(seed):
     eligible = np.ones(150, dtype=bool)
     state = lazy_greedy(problem, GreedyState(problem.baseline.copy(), eligible.copy()), count=8)
     lower = problem.value(state.best)
+    start = problem.weights * (1.0 - state.best)
     bounds = [
         lagrangian_bound(
-            problem, count=8, fixed=(), eligible=eligible, lower=lower,
-            start=problem.weights * (1.0 - state.best), iterations=1, ascent=ascent,
-        )  # fmt: skip
+            problem,
+            count=8,
+            fixed=(),
+            eligible=eligible,
+            lower=lower,
+            start=start,
+            iterations=1,
+            ascent=ascent,
+        )
         for ascent in (False, True)
     ]
     assert lower <= bounds[1] < bounds[0]
