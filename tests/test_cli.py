@@ -136,6 +136,29 @@ def test_plan_keeps_site_ids_and_counts_existing_first(
     assert summary["owners"] == {"MTR": pytest.approx(9.0)}
 
 
+@pytest.mark.parametrize(("flag", "points"), [([], 18), (["--demand-layer", "all"], 30),
+                                             (["--demand-layer", "uncovered"], 12)])
+def test_plan_writes_the_demand_layer_asked_for(
+    layers: dict[str, Path], tmp_path: Path, flag: list[str], points: int
+) -> None:
+    out = tmp_path / "plan"
+    assert main(_plan_args(layers, out, "--sets", "2", *flag)) == 0
+    demand = gpd.read_file(out / "plan.gpkg", layer="demand")
+    assert len(demand) == points  # two sets of reach 45 m cover 2 x 9 of the 30 points
+    summary = json.loads((out / "summary.json").read_text())
+    choice = flag[1] if flag else "covered"
+    assert summary["gpkg_demand_layer"] == {"choice": choice, "points": points, "of": 30}
+    assert summary["parameters"]["demand_layer"] == choice
+    assert "plan.gpkg's demand layer holds" in (out / "report.md").read_text()
+
+
+def test_plan_rejects_an_unknown_demand_layer(
+    layers: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_plan_args(layers, tmp_path / "p", "--sets", "2", "--demand-layer", "most")) == 2
+    assert "--demand-layer" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [
