@@ -250,7 +250,8 @@ def test_geopackage_demand_layer_holds_the_points_asked_for(
     small_plan: Plan, tmp_path: Path, choice: str
 ) -> None:
     quality = small_plan.demand["covered"].to_numpy()
-    assert (quality > 0).any() and (quality == 0).any()  # the fixture has both kinds
+    assert (quality > 0).any()
+    assert (quality == 0).any()
     wanted = {"covered": quality > 0, "uncovered": quality == 0, "all": quality >= 0}[choice]
     plan = _with_demand_layer(small_plan, choice)
     path = gpkg.write_geopackage(plan, tmp_path / "plan.gpkg")
@@ -274,7 +275,8 @@ def test_geopackage_demand_layer_none_writes_no_demand_layer(
 ) -> None:
     path = gpkg.write_geopackage(_with_demand_layer(small_plan, "none"), tmp_path / "p.gpkg")
     layers = [row[0] for row in pyogrio.list_layers(path)]
-    assert "demand" not in layers and "sites" in layers
+    assert "demand" not in layers
+    assert "sites" in layers
 
 
 def test_geopackage_demand_layer_keeps_points_of_unknown_coverage(small_plan: Plan) -> None:

@@ -14,7 +14,6 @@ import numpy as np
 import pyogrio
 
 from geodata.errors import OptionError
-
 from maps.export.styles import add_layer_styles, plan_styles
 from maps.export.values import dumps_json, is_missing, json_value
 from planner.options import lookup
