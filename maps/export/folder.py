@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from geodata.errors import OutputError
+from maps.export import background
 from maps.export.features import footprints_geojson_text, plan_geojson_text, write_geojson
 from maps.export.gpkg import write_geopackage
 from maps.export.installation import installation_to_csv, is_directional
@@ -52,10 +53,25 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
         Called as ``map_writer(plan, folder / "map.html")`` when given.
     """
     t0 = time.perf_counter()
+    # plan.gpkg (a city's demand: GDAL work holding the GIL) is written by a forked
+    # process on Linux while this one writes the rest; the same file either way.
+    gpkg = background.start(lambda: write_geopackage(plan, folder / "plan.gpkg"), "plan.gpkg")
+    try:
+        _write_the_rest(plan, folder, map_writer)
+    except BaseException:
+        gpkg.abandon()
+        raise
+    gpkg.wait()
+    # The summary comes last so that it can say how long writing the rest took.
+    timings = {**plan.timings, "write": time.perf_counter() - t0}
+    write_summary(dataclasses.replace(plan, timings=timings), folder / "summary.json")
+
+
+def _write_the_rest(plan: Plan, folder: Path, map_writer: MapWriter | None) -> None:
+    """Every output file but ``plan.gpkg`` and ``summary.json``."""
     write_geojson(plan_geojson_text(plan), folder / "sites.geojson")
     write_geojson(footprints_geojson_text(plan), folder / "footprints.geojson")
     write_qml_files(plan, folder)
-    write_geopackage(plan, folder / "plan.gpkg")
     if "engine" in plan.parameters:  # a plan from a cluster: GeoParquet too
         write_geoparquet(plan, folder)
     sites_to_csv(plan, folder / "sites.csv")
@@ -67,9 +83,6 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
     report.write_report(plan, folder)
     if map_writer is not None:
         map_writer(plan, folder / "map.html")
-    # The summary comes last so that it can say how long writing the rest took.
-    timings = {**plan.timings, "write": time.perf_counter() - t0}
-    write_summary(dataclasses.replace(plan, timings=timings), folder / "summary.json")
 
 
 def _check_target(target: Path, *, overwrite: bool, marker: str = MARKER) -> None:
