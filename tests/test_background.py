@@ -86,12 +86,39 @@ def test_a_failing_geopackage_leaves_no_folder(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_failure_elsewhere_stops_the_geopackage_writer(
-    small_plan: Plan, tmp_path: Path
+def test_a_failing_map_leaves_no_folder(small_plan: Plan, tmp_path: Path) -> None:
+    def failing_map(plan: Plan, path: Path) -> None:
+        path.write_text("half a map", encoding="utf-8")
+        raise RuntimeError("the map writer failed")
+
+    with pytest.raises((OutputError, RuntimeError), match="the map writer failed"):
+        write_plan(small_plan, tmp_path / "out", map_writer=failing_map)
+    assert list(tmp_path.iterdir()) == []
+
+
+@linux_only
+def test_a_failure_here_stops_the_writers_in_other_processes(
+    small_plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    started: list[background.Pending] = []
+    start = background.start
+
+    def record(write: object, what: str) -> background.Pending:
+        job = start(write, what)  # type: ignore[arg-type]
+        started.append(job)
+        return job
+
+    def slow_geopackage(plan: Plan, path: Path) -> None:
+        time.sleep(60)
+
     def failing_map(plan: Plan, path: Path) -> None:
         raise RuntimeError("the map writer failed")
 
-    with pytest.raises(RuntimeError, match="map writer failed"):
+    monkeypatch.setattr(background, "start", record)
+    monkeypatch.setattr("maps.export.folder.write_geopackage", slow_geopackage)
+    t0 = time.perf_counter()
+    with pytest.raises(RuntimeError, match="the map writer failed"):
         write_plan(small_plan, tmp_path / "out", map_writer=failing_map)
+    assert time.perf_counter() - t0 < 30  # the slow writer was stopped, not waited for
+    assert [job._pid for job in started] == [0, 0]  # every child reaped
     assert list(tmp_path.iterdir()) == []

@@ -96,11 +96,10 @@ def cli(verbose: int) -> None:
     _setup_logging(verbose)
 
 
-def _write(plan: Any, out: Path, overwrite: bool, map_writer: Any = None) -> Path:
+def _write(plan: Any, out: Path, overwrite: bool, map_writer: Any) -> Path:
     from maps.export.folder import write_plan
-    from maps.webmap.map import save_map
 
-    return write_plan(plan, out, overwrite=overwrite, map_writer=map_writer or save_map)
+    return write_plan(plan, out, overwrite=overwrite, map_writer=map_writer)
 
 
 def _report(plan: Any, folder: Path, seconds: float) -> None:

@@ -25,7 +25,6 @@ from maps.export.parquet import write_geoparquet
 from maps.export.styles import write_qml_files
 from maps.export.summary import write_summary
 from maps.export.tables import curve_to_csv, districts_to_csv, sites_to_csv
-from maps.report import report
 from planner.plan.result import Plan
 
 __all__ = ["MapWriter", "write_folder", "write_plan"]
@@ -53,22 +52,29 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
         Called as ``map_writer(plan, folder / "map.html")`` when given.
     """
     t0 = time.perf_counter()
-    # plan.gpkg (a city's demand: GDAL work holding the GIL) is written by a forked
-    # process on Linux while this one writes the rest; the same file either way.
-    gpkg = background.start(lambda: write_geopackage(plan, folder / "plan.gpkg"), "plan.gpkg")
+    # plan.gpkg (a city's demand: GDAL work holding the GIL) and the other files are
+    # written by forked processes on Linux while this one runs the map writer (the
+    # caller's, so it runs here); the same files either way.
+    pending = [background.start(lambda: write_geopackage(plan, folder / "plan.gpkg"),
+                                "plan.gpkg")]
     try:
-        _write_the_rest(plan, folder, map_writer)
+        pending.append(background.start(lambda: _write_the_rest(plan, folder),
+                                        "the GeoJSON, CSV and report files"))
+        if map_writer is not None:
+            map_writer(plan, folder / "map.html")
+        for job in pending:
+            job.wait()
     except BaseException:
-        gpkg.abandon()
+        for job in pending:
+            job.abandon()
         raise
-    gpkg.wait()
     # The summary comes last so that it can say how long writing the rest took.
     timings = {**plan.timings, "write": time.perf_counter() - t0}
     write_summary(dataclasses.replace(plan, timings=timings), folder / "summary.json")
 
 
-def _write_the_rest(plan: Plan, folder: Path, map_writer: MapWriter | None) -> None:
-    """Every output file but ``plan.gpkg`` and ``summary.json``."""
+def _write_the_rest(plan: Plan, folder: Path) -> None:
+    """Every output file but ``plan.gpkg``, ``map.html`` and ``summary.json``."""
     write_geojson(plan_geojson_text(plan), folder / "sites.geojson")
     write_geojson(footprints_geojson_text(plan), folder / "footprints.geojson")
     write_qml_files(plan, folder)
@@ -80,9 +86,9 @@ def _write_the_rest(plan: Plan, folder: Path, map_writer: MapWriter | None) -> N
         installation_to_csv(plan, folder / "installation.csv")
     if plan.districts is not None:
         districts_to_csv(plan, folder / "districts.csv")
+    from maps.report import report  # matplotlib: imported by the process that draws
+
     report.write_report(plan, folder)
-    if map_writer is not None:
-        map_writer(plan, folder / "map.html")
 
 
 def _check_target(target: Path, *, overwrite: bool, marker: str = MARKER) -> None:
