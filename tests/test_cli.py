@@ -259,3 +259,30 @@ def test_plan_with_polygon_demand_draws_its_heat(tmp_path: Path) -> None:
     assert (out / "map.html").stat().st_size > 0
     sites = json.loads((out / "sites.geojson").read_text())
     assert [f["properties"]["site_id"] for f in sites["features"]] == ["A"]
+
+
+def _console(*args: str) -> subprocess.CompletedProcess[str]:
+    """``camplan ARGS`` as the console script runs it: ``main()`` without arguments."""
+    code = "from maps.cli.main import main; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          check=False, timeout=600)
+
+
+def test_the_console_script_ends_the_process_with_every_file_and_line_out(
+    layers: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "plan"
+    done = _console(*_plan_args(layers, out, "--sets", "2"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Planned 2 camera sets")
+    assert "Wrote " in done.stdout
+    assert json.loads((out / "summary.json").read_text())["n_sets"] == 2
+    assert {p.name for p in out.iterdir()} >= {"plan.gpkg", "map.html", "report.md"}
+
+
+def test_the_console_script_exits_2_with_its_message(
+    layers: dict[str, Path], tmp_path: Path
+) -> None:
+    done = _console(*_plan_args(layers, tmp_path / "p", "--sets", "2", "--weight", "nope"))
+    assert done.returncode == 2
+    assert "has no weight column 'nope'" in done.stderr
