@@ -10,6 +10,7 @@ The file is the same either way: the child runs the same writer.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -41,8 +42,10 @@ class Pending:
         pid, self._pid = self._pid, 0
         with os.fdopen(self._reader, "rb") as pipe:
             message = pipe.read().decode("utf-8", "replace")
-        _, status = os.waitpid(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
         code = os.waitstatus_to_exitcode(status)
+        logger.debug("%s: process %d, %.2f s CPU, status %d", self._what, pid,
+                     usage.ru_utime + usage.ru_stime, code)
         if code != 0:
             raise OutputError(f"{self._what}: could not be written "
                               f"({message or f'the writer process ended with status {code}'})")
@@ -77,6 +80,7 @@ def start(write: Callable[[], object], what: str) -> Pending:
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:  # the child: write, report a failure through the pipe, leave at once
+        gc.disable()  # a collection would touch (and so copy) every page of the parent's heap
         os.close(reader)
         code = 1
         try:
