@@ -173,6 +173,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"summary.json timings lack: {', '.join(missing)}")
 
     default = runs[-1][1]
+    reduction = Table(["presolve (summary.json)", "before", "after"])
+    for name, run in runs:
+        pre = run.summary.get("presolve")
+        if pre:
+            reduction.add(f"{name.split(' (')[0]}: demand rows", f"{pre['demand_points']:,}",
+                          f"{pre['demand_rows']:,}")
+            reduction.add("  site columns (dominated dropped)", f"{pre['sites']:,}",
+                          f"{pre['site_columns']:,} ({pre['dominated_sites']:,})")
+            reduction.add("  point-site pairs", f"{pre['pairs']:,}", f"{pre['pairs_kept']:,}")
+    print()
+    reduction.print()
+    layer = default.summary.get("gpkg_demand_layer")
+    if layer:
+        print(f"plan.gpkg demand layer: {layer['choice']} ({layer['points']:,} of "
+              f"{layer['of']:,} points; --demand-layer all writes every point)")
+
     phases = Table(["phase", "sets", "cumulative coverage share"])
     for ph in default.summary.get("phases", []):
         phases.add(ph.get("phase"), ph.get("n_sets"), f"{ph.get('coverage_share', 0):.4%}")

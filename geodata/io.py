@@ -27,6 +27,7 @@ import pyproj
 from geodata.cells import typed_columns
 from geodata.crs import CRS_FIX, CRSLike, as_crs, check_lonlat_range, resolve_crs
 from geodata.errors import CRSError, LayerError, OptionError
+from geodata.parquet import read_geoparquet
 from geodata.raster import RASTER_SUFFIXES, raster_points, read_raster
 from geodata.validate import format_rows
 
@@ -207,7 +208,7 @@ def _check_layer_choice(names: list[str], *, layer: str | int | None, source: st
 def _read_parquet(path: Path, source: str) -> gpd.GeoDataFrame:
     try:
         with _warnings_logged(source):
-            return gpd.read_parquet(path)
+            return read_geoparquet(path)
     except ImportError as err:
         raise LayerError(
             source,

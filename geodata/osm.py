@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -51,6 +50,8 @@ def read_graphml(
     source = f"{role} layer {path}"
     if not path.is_file():
         raise LayerError(source, "file not found; check the path")
+    import networkx as nx  # only for GraphML: not on every command's start-up
+
     try:
         graph = nx.read_graphml(path)
     except (nx.NetworkXError, ValueError, SyntaxError) as err:

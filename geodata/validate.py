@@ -37,6 +37,11 @@ GEOMETRY_KINDS: dict[str, tuple[str, ...] | None] = {
 }
 
 _POLYGON_IDS = (3, 6)  # Polygon, MultiPolygon
+_ALWAYS_VALID_IDS = (0, 4)  # Point, MultiPoint (with finite coordinates)
+#: Geometry type names by shapely type id (as ``GeoSeries.geom_type``); id -1 (missing): None.
+_TYPE_NAMES = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                        "MultiLineString", "MultiPolygon", "GeometryCollection", None],
+                       dtype=object)
 _POLYGONAL = ("Polygon", "MultiPolygon")
 _SHOWN = 5
 
@@ -224,23 +229,31 @@ def _check_geometries(
             "a location or remove them"
         )
     present = ~missing & ~empty
-    types = np.asarray(gdf.geometry.geom_type, dtype=object)  # "Point", ...; None if missing
-    problems += _check_coordinates(geoms, present)
+    ids = shapely.get_type_id(geoms)
+    types = _TYPE_NAMES[ids]  # "Point", ...; None if missing (id -1: the last name)
+    finite = _finite(geoms, present)
+    problems += _check_coordinates(present, finite)
     problems += _check_types(types, present, expected)
-    problems += _check_validity(gdf, geoms, types, present, repair=repair, source=source)
+    problems += _check_validity(gdf, geoms, (ids, types), finite, repair=repair, source=source)
     return problems
 
 
-def _check_coordinates(geoms: np.ndarray, present: np.ndarray) -> list[str]:
+def _finite(geoms: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Present geometries whose coordinates are all finite (one pass over the coordinates)."""
     coords, index = shapely.get_coordinates(geoms[present], return_index=True)
-    if len(coords) == 0:
-        return []
+    finite = present.copy()
     bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        finite[np.flatnonzero(present)[np.unique(index[bad])]] = False
+    return finite
+
+
+def _check_coordinates(present: np.ndarray, finite: np.ndarray) -> list[str]:
+    bad = present & ~finite
     if not bad.any():
         return []
-    rows = np.flatnonzero(present)[np.unique(index[bad])] + 1
     message = (
-        f"has NaN or infinite coordinates at {format_rows(rows)}; fix the coordinates "
+        f"has NaN or infinite coordinates at {format_rows(_rows(bad))}; fix the coordinates "
         "of those features"
     )
     return [message]
@@ -268,15 +281,16 @@ def _check_types(
 def _check_validity(
     gdf: gpd.GeoDataFrame,
     geoms: np.ndarray,
-    types: np.ndarray,
-    present: np.ndarray,
+    kinds: tuple[np.ndarray, np.ndarray],
+    finite: np.ndarray,
     *,
     repair: bool,
     source: str,
 ) -> list[str]:
-    finite = present.copy()
-    finite[present] = _all_finite(geoms[present])
-    invalid = finite & ~shapely.is_valid(geoms)
+    ids, types = kinds
+    invalid = finite & ~np.isin(ids, _ALWAYS_VALID_IDS)  # finite points are always valid
+    if invalid.any():
+        invalid[invalid] = ~shapely.is_valid(geoms[invalid])
     if not invalid.any():
         return []
     polygonal = invalid & np.isin(types, _POLYGONAL)
@@ -401,8 +415,3 @@ def _rows(mask: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask) + 1
 
 
-def _all_finite(geoms: np.ndarray) -> np.ndarray:
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
-    bad = np.zeros(len(geoms), dtype=bool)
-    bad[index[~np.isfinite(coords).all(axis=1)]] = True
-    return ~bad

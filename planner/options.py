@@ -205,6 +205,11 @@ OPTIONS: tuple[Option, ...] = (
          "streets and buildings are drawn instead).", default="OpenStreetMap"),
     _opt("tiles_attribution", "text", "Copyright line of the tile server (default: its host "
          "name)."),
+    _opt("demand_layer", "choice", "Demand points written to plan.gpkg's demand layer: all, "
+         "covered (those the plan reaches, with their coverage quality; the others are the "
+         "input's points at quality 0), uncovered (the gaps) or none. The map, report and "
+         "tables always use every point.", default="covered",
+         choices=("all", "covered", "uncovered", "none")),
     # -- the plan
     _opt("radius", "number", "Reach of one camera set.", **_POSITIVE_M),
     _opt("sets", "count", "Number of new camera sets.", low=1),

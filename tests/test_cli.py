@@ -136,6 +136,29 @@ def test_plan_keeps_site_ids_and_counts_existing_first(
     assert summary["owners"] == {"MTR": pytest.approx(9.0)}
 
 
+@pytest.mark.parametrize(("flag", "points"), [([], 18), (["--demand-layer", "all"], 30),
+                                             (["--demand-layer", "uncovered"], 12)])
+def test_plan_writes_the_demand_layer_asked_for(
+    layers: dict[str, Path], tmp_path: Path, flag: list[str], points: int
+) -> None:
+    out = tmp_path / "plan"
+    assert main(_plan_args(layers, out, "--sets", "2", *flag)) == 0
+    demand = gpd.read_file(out / "plan.gpkg", layer="demand")
+    assert len(demand) == points  # two sets of reach 45 m cover 2 x 9 of the 30 points
+    summary = json.loads((out / "summary.json").read_text())
+    choice = flag[1] if flag else "covered"
+    assert summary["gpkg_demand_layer"] == {"choice": choice, "points": points, "of": 30}
+    assert summary["parameters"]["demand_layer"] == choice
+    assert "plan.gpkg's demand layer holds" in (out / "report.md").read_text()
+
+
+def test_plan_rejects_an_unknown_demand_layer(
+    layers: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_plan_args(layers, tmp_path / "p", "--sets", "2", "--demand-layer", "most")) == 2
+    assert "--demand-layer" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [
@@ -236,3 +259,30 @@ def test_plan_with_polygon_demand_draws_its_heat(tmp_path: Path) -> None:
     assert (out / "map.html").stat().st_size > 0
     sites = json.loads((out / "sites.geojson").read_text())
     assert [f["properties"]["site_id"] for f in sites["features"]] == ["A"]
+
+
+def _console(*args: str) -> subprocess.CompletedProcess[str]:
+    """``camplan ARGS`` as the console script runs it: ``main()`` without arguments."""
+    code = "from maps.cli.main import main; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          check=False, timeout=600)
+
+
+def test_the_console_script_ends_the_process_with_every_file_and_line_out(
+    layers: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "plan"
+    done = _console(*_plan_args(layers, out, "--sets", "2"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Planned 2 camera sets")
+    assert "Wrote " in done.stdout
+    assert json.loads((out / "summary.json").read_text())["n_sets"] == 2
+    assert {p.name for p in out.iterdir()} >= {"plan.gpkg", "map.html", "report.md"}
+
+
+def test_the_console_script_exits_2_with_its_message(
+    layers: dict[str, Path], tmp_path: Path
+) -> None:
+    done = _console(*_plan_args(layers, tmp_path / "p", "--sets", "2", "--weight", "nope"))
+    assert done.returncode == 2
+    assert "has no weight column 'nope'" in done.stderr

@@ -23,6 +23,7 @@ import shapely
 from conftest import HOSTILE
 from shapely.geometry import Polygon
 
+from geodata.errors import OptionError
 from maps.export import features, gpkg, tables
 from maps.export import summary as summary_json
 from maps.export import values as cells
@@ -215,7 +216,12 @@ def test_footprints_follow_the_right_hand_rule(small_plan: Plan, tmp_path: Path)
 # --------------------------------------------------------------------------- GeoPackage
 
 
+def _with_demand_layer(plan: Plan, choice: str) -> Plan:
+    return dataclasses.replace(plan, parameters={**plan.parameters, "demand_layer": choice})
+
+
 def test_geopackage_layers_and_crs(small_plan: Plan, tmp_path: Path) -> None:
+    small_plan = _with_demand_layer(small_plan, "all")
     path = gpkg.write_geopackage(small_plan, tmp_path / "plan.gpkg")
     layers = pyogrio.list_layers(path)
     assert [tuple(row) for row in layers] == [
@@ -237,6 +243,51 @@ def test_geopackage_layers_and_crs(small_plan: Plan, tmp_path: Path) -> None:
     assert demand["weight"].sum() == pytest.approx(small_plan.total_weight)
     districts = gpd.read_file(path, layer="districts")
     assert HOSTILE in set(districts["district"])
+
+
+@pytest.mark.parametrize("choice", ["covered", "uncovered", "all"])
+def test_geopackage_demand_layer_holds_the_points_asked_for(
+    small_plan: Plan, tmp_path: Path, choice: str
+) -> None:
+    quality = small_plan.demand["covered"].to_numpy()
+    assert (quality > 0).any()
+    assert (quality == 0).any()
+    wanted = {"covered": quality > 0, "uncovered": quality == 0, "all": quality >= 0}[choice]
+    plan = _with_demand_layer(small_plan, choice)
+    path = gpkg.write_geopackage(plan, tmp_path / "plan.gpkg")
+    back = gpd.read_file(path, layer="demand")
+    assert list(back.columns) == list(small_plan.demand.columns)  # no index column added
+    assert back["weight"].tolist() == small_plan.demand["weight"][wanted].tolist()
+    assert shapely.equals(back.geometry.to_numpy(),
+                          small_plan.demand.geometry.to_numpy()[wanted]).all()
+    note = gpkg.demand_layer_note(plan)
+    assert note == {"choice": choice, "points": int(wanted.sum()), "of": len(quality)}
+
+
+def test_geopackage_demand_layer_defaults_to_the_covered_points(small_plan: Plan) -> None:
+    assert "demand_layer" not in small_plan.parameters
+    assert gpkg.demand_layer_choice(small_plan) == "covered"
+    assert len(gpkg.gpkg_demand(small_plan)) == int((small_plan.demand["covered"] > 0).sum())
+
+
+def test_geopackage_demand_layer_none_writes_no_demand_layer(
+    small_plan: Plan, tmp_path: Path
+) -> None:
+    path = gpkg.write_geopackage(_with_demand_layer(small_plan, "none"), tmp_path / "p.gpkg")
+    layers = [row[0] for row in pyogrio.list_layers(path)]
+    assert "demand" not in layers
+    assert "sites" in layers
+
+
+def test_geopackage_demand_layer_keeps_points_of_unknown_coverage(small_plan: Plan) -> None:
+    demand = small_plan.demand.assign(covered=np.nan)  # e.g. a sweep plan without a matrix
+    plan = dataclasses.replace(_with_demand_layer(small_plan, "covered"), demand=demand)
+    assert len(gpkg.gpkg_demand(plan)) == len(demand)
+
+
+def test_geopackage_demand_layer_rejects_an_unknown_choice(small_plan: Plan) -> None:
+    with pytest.raises(OptionError, match="demand_layer"):
+        gpkg.demand_layer_choice(_with_demand_layer(small_plan, "some"))
 
 
 def test_geopackage_without_optional_layers(small_plan: Plan, tmp_path: Path) -> None:
@@ -325,7 +376,7 @@ def test_geopackage_column_types_read_back(small_plan: Plan, tmp_path: Path) -> 
     demand = small_plan.demand.copy()
     for name, values in _column_kinds(n).items():
         demand[name] = values
-    plan = dataclasses.replace(small_plan, demand=demand)
+    plan = _with_demand_layer(dataclasses.replace(small_plan, demand=demand), "all")
     path = gpkg.write_geopackage(plan, tmp_path / "plan.gpkg")
     back = pyogrio.read_dataframe(path, layer="demand")
     assert back["flag"].dtype == bool

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -99,6 +100,7 @@ def test_geoparquet_without_pyarrow_says_what_to_install(
         raise ImportError("pyarrow is required")
 
     monkeypatch.setattr(gpd, "read_parquet", no_pyarrow)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)  # import pyarrow.parquet fails
     with pytest.raises(LayerError, match=r"needs the pyarrow package.*pip install pyarrow") as err:
         read_layer(path)
     assert isinstance(err.value.__cause__, ImportError)

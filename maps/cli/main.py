@@ -8,12 +8,14 @@ half-written output folder (outputs are staged and moved into place).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -96,11 +98,10 @@ def cli(verbose: int) -> None:
     _setup_logging(verbose)
 
 
-def _write(plan: Any, out: Path, overwrite: bool, map_writer: Any = None) -> Path:
+def _write(plan: Any, out: Path, overwrite: bool, map_writer: Any) -> Path:
     from maps.export.folder import write_plan
-    from maps.webmap.map import save_map
 
-    return write_plan(plan, out, overwrite=overwrite, map_writer=map_writer or save_map)
+    return write_plan(plan, out, overwrite=overwrite, map_writer=map_writer)
 
 
 def _report(plan: Any, folder: Path, seconds: float) -> None:
@@ -211,6 +212,7 @@ def plan(scenario: Path | None, data_dir: Path | None, out: Path, overwrite: boo
         result = run_scenario(loaded, progress=progress)
     folder = _write(result, out, overwrite, map_writer)
     _report(result, folder, time.perf_counter() - t0)
+    _keep(result)
 
 
 @cli.command()
@@ -323,8 +325,50 @@ def validate(files: Sequence[Path], crs: str | None, data_dir: Path | None) -> N
     click.echo(f"{len(files)} file(s) checked: no problems found.")
 
 
+@dataclass
+class _Process:
+    """Whether :func:`main` ends the process itself, and what is kept alive until then."""
+
+    ending: bool = False
+    kept: list[Any] = field(default_factory=list)
+
+
+_process = _Process()
+
+
+def _keep(result: Any) -> None:
+    """Keep ``result`` alive until the process ends, when :func:`main` ends it at once."""
+    if _process.ending:
+        _process.kept.append(result)
+
+
+def _end_process(code: int) -> NoReturn:
+    """End the process now: every file is written and closed, the streams are flushed.
+
+    Freeing a city's plan object by object (a million points) takes about a second
+    that nobody waits for on purpose; the operating system takes the memory back at once.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # a closed pipe (camplan ... | head) is not news
+            stream.flush()
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script: exit 2 with one message on user errors."""
+    """Entry point of the console script: exit 2 with one message on user errors.
+
+    Called without ``argv`` (as the ``camplan`` console script), it ends the process
+    itself when the command is done (:func:`_end_process`).
+    """
+    _process.ending = argv is None
+    code = _run(argv)
+    if _process.ending:
+        _end_process(code)
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
         code = cli.main(
             args=list(argv) if argv is not None else None,

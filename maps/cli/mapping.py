@@ -9,14 +9,15 @@ scenario, read again here for the map.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geodata import read_layer
 from geodata.layers import load_buildings, load_streets
-from maps.export.folder import MapWriter
-from maps.webmap.land import BaseLayers
-from maps.webmap.map import save_map
 from maps.webmap.tiles import Tiles, tiles_from
+
+if TYPE_CHECKING:
+    from maps.export.folder import MapWriter
+    from maps.webmap.land import BaseLayers
 
 __all__ = ["demo_map_writer", "scenario_map_writer", "tiles_option"]
 
@@ -30,6 +31,8 @@ def _writer(tiles: Tiles, base: Any) -> MapWriter:
     """A map writer drawing ``base()`` (read only when needed) under a map without tiles."""
 
     def write(plan: Any, path: Path) -> Path:
+        from maps.webmap.map import save_map  # folium: where the map is written
+
         layers = base() if tiles.url is None else None
         return save_map(plan, path, tiles=tiles, base=layers)
 
@@ -42,6 +45,8 @@ def scenario_map_writer(scenario: Any) -> MapWriter:
                        option=scenario.label("tiles"))
 
     def base() -> BaseLayers:
+        from maps.webmap.land import BaseLayers
+
         crs = scenario.get("crs")
         area, streets, buildings = (scenario.get(k) for k in
                                     ("surface.area", "streets", "buildings"))
@@ -56,5 +61,10 @@ def scenario_map_writer(scenario: Any) -> MapWriter:
 
 def demo_map_writer(tiles: Tiles, sample: Any) -> MapWriter:
     """The map writer of a demo city (its streets or buildings under a map without tiles)."""
-    return _writer(tiles, lambda: BaseLayers(streets=getattr(sample, "streets", None),
-                                             buildings=getattr(sample, "buildings", None)))
+    def base() -> BaseLayers:
+        from maps.webmap.land import BaseLayers
+
+        return BaseLayers(streets=getattr(sample, "streets", None),
+                          buildings=getattr(sample, "buildings", None))
+
+    return _writer(tiles, base)

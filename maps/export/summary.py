@@ -7,6 +7,7 @@ import importlib.metadata
 from pathlib import Path
 from typing import Any
 
+from maps.export.gpkg import demand_layer_note
 from maps.export.values import json_value, ratio, write_json
 from planner.plan.result import Plan
 
@@ -55,6 +56,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "bound_method": cert.method,
         "proven_optimal": cert.proven_optimal,
         "presolve": None if plan.presolve is None else plan.presolve.as_dict(),
+        "gpkg_demand_layer": demand_layer_note(plan),
         "phases": [dataclasses.asdict(p) for p in plan.phases],
         "parameters": dict(plan.parameters),
         "inputs": dict(plan.inputs),

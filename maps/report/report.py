@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from maps.export.features import SITE_COLUMNS
+from maps.export.gpkg import demand_layer_note
 from maps.export.values import format_cell, json_value
 from maps.report.pages import PageSection, Table, escape_markdown, render_html, render_markdown
 from planner.plan.result import Plan
@@ -162,8 +163,27 @@ def _summary_section(plan: Plan) -> PageSection:
         f"({_share(cert.upper_bound, plan.total_weight)}), bound by {cert.method}: this plan is "
         f"at least {_pct(best)} of the best possible ({proof})."
     )
-    paragraphs = (covered, existing, bound, *_demand_note(plan))
+    paragraphs = (covered, existing, bound, *_demand_note(plan), _gpkg_note(plan))
     return PageSection("Summary", paragraphs)
+
+
+_GPKG_NOTES = {
+    "all": "plan.gpkg's demand layer holds every demand point ({points:,}) with its coverage "
+           "quality.",
+    "covered": "plan.gpkg's demand layer holds the {points:,} demand points the plan covers "
+               "(of {of:,}), with their coverage quality; the other points of the input are not "
+               "covered (quality 0). Ask for every point with --demand-layer all.",
+    "uncovered": "plan.gpkg's demand layer holds the {points:,} demand points the plan does not "
+                 "cover (of {of:,}). Ask for every point with --demand-layer all.",
+    "none": "plan.gpkg has no demand layer (demand_layer = none; {of:,} demand points). Ask for "
+            "every point with --demand-layer all.",
+}
+
+
+def _gpkg_note(plan: Plan) -> str:
+    """What plan.gpkg's demand layer holds, so that nobody takes left-out points as lost."""
+    note = demand_layer_note(plan)
+    return _GPKG_NOTES[str(note["choice"])].format(**note)
 
 
 def _demand_note(plan: Plan) -> tuple[str, ...]:

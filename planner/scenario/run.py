@@ -11,7 +11,6 @@ import pandas as pd
 from geodata.errors import CamplanError, LayerError, OptionError
 from planner.api import About, PlanLayers, plan_sites
 from planner.coverage.camera_model import DIRECTION_COLUMNS, FOV_COLUMNS
-from planner.distributed.scenario import run_on_cluster
 from planner.plan.result import Plan
 from planner.scenario.cameras import uses_cameras
 from planner.scenario.files import Scenario
@@ -35,8 +34,18 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None) -> Pla
     if missing:
         option, problem = missing[0].split(": ", 1)
         raise OptionError(option, problem)
+    plan = _run(scenario, progress)
+    # Recorded with the plan: the outputs (plan.gpkg, summary.json, the report) follow it.
+    return replace(plan, parameters={**plan.parameters,
+                                     "demand_layer": scenario.get("demand_layer")})
+
+
+def _run(scenario: Scenario, progress: Progress | None = None) -> Plan:
+    """Plan the checked scenario, on one machine or (``cluster``/``workers``) on Dask."""
     options = scenario.options()
     if scenario.given("cluster") or scenario.given("workers"):
+        from planner.distributed.scenario import run_on_cluster  # Dask only when asked for
+
         return run_on_cluster(scenario, options)
     t0 = time.perf_counter()
     read = read_layers(scenario)

@@ -9,14 +9,16 @@ it are removed too (:func:`clip_to_area`). Every site gets a ``site_id`` and a
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import shapely
 
 from geodata.errors import LayerError, OptionError
-from planner.demand.streets import intersections, street_graph, street_segments
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "candidates_from_grid",
@@ -99,6 +101,10 @@ def candidates_from_intersections(
     carriageway crossing counts once); each group becomes one site at the
     centroid of its members, with ``degree`` the largest of theirs.
     """
+    import networkx as nx  # street graphs only here: not on every command's start-up
+
+    from planner.demand.streets import intersections, street_graph, street_segments
+
     if not (np.isfinite(tolerance_m) and tolerance_m >= 0):
         raise OptionError("tolerance", f"must be >= 0 metres, got {tolerance_m!r}")
     if graph is None:

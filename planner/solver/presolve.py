@@ -150,9 +150,13 @@ def merge_rows(
     qbits = csr.data.view(np.uint64)
     base_bits = np.ascontiguousarray(baseline, dtype=np.float64).view(np.uint64)
     hashes = _row_hashes(csr.indptr, csr.indices, qbits, base_bits)
-    order = np.lexsort((np.arange(n), hashes))
+    order = np.argsort(hashes, kind="stable")  # by hash, then by index
     leader = _assign_groups(order, hashes, csr.indptr, csr.indices, qbits, base_bits)
-    leaders, group = np.unique(leader, return_inverse=True)
+    # A leader leads its own group and comes before every row of it: the groups are
+    # numbered by leader, in one pass (np.unique would sort a million rows again).
+    is_leader = leader == np.arange(n)
+    leaders = np.flatnonzero(is_leader)
+    group = (np.cumsum(is_leader) - 1)[leader]
     return leaders, group, np.bincount(group, weights=weights, minlength=len(leaders))
 
 
@@ -220,12 +224,7 @@ def presolve(problem: CoverageProblem, constraints: Constraints) -> Presolved:
     eligible[np.asarray(list(constraints.forbidden), dtype=np.int64)] = False
     forced = np.zeros(m, dtype=bool)
     forced[np.asarray(list(constraints.forced), dtype=np.int64)] = True
-    csr = problem.csr
-    row_of = np.repeat(np.arange(problem.n_demand), np.diff(csr.indptr))
-    useful = (csr.data > problem.baseline[row_of]) & eligible[csr.indices]
-    degree = np.bincount(row_of[useful], minlength=problem.n_demand)
-    indptr = np.concatenate([[0], np.cumsum(degree)]).astype(csr.indptr.dtype)
-    kept = sparse.csr_array((csr.data[useful], csr.indices[useful], indptr), shape=csr.shape)
+    kept, degree = _useful_entries(problem, eligible)
     empty = degree == 0
     constant = float(np.sum(problem.weights[empty] * problem.baseline[empty]))
     leaders, _, group_weight = merge_rows(kept, problem.weights, problem.baseline)
@@ -237,9 +236,7 @@ def presolve(problem: CoverageProblem, constraints: Constraints) -> Presolved:
     dominated = _dominated_sites(merged, by_site, constraints, eligible, forced)
     nonempty = np.diff(by_site.indptr) > 0
     columns = np.flatnonzero(eligible & (nonempty | forced) & ~dominated)
-    reduced = _remerge(
-        sparse.csc_array(by_site[:, columns]), group_weight, problem.baseline[leaders]
-    )
+    reduced = _remerge(_keep_columns(merged, columns), group_weight, problem.baseline[leaders])
     report = PresolveReport(
         demand_points=problem.n_demand,
         demand_rows=reduced.n_demand,
@@ -254,15 +251,43 @@ def presolve(problem: CoverageProblem, constraints: Constraints) -> Presolved:
     )
 
 
-def _remerge(csc: sparse.csc_array, weights: np.ndarray, baseline: np.ndarray) -> CoverageProblem:
-    """The instance on the kept columns, rows that became identical merged again."""
-    csr = sparse.csr_array(csc)
-    csr.sort_indices()
+def _useful_entries(
+    problem: CoverageProblem, eligible: np.ndarray
+) -> tuple[sparse.csr_array, np.ndarray]:
+    """The entries that can raise a point's quality (of eligible sites), and each row's count."""
+    csr = problem.csr
+    if eligible.all() and not problem.baseline.any() and (csr.nnz == 0 or csr.data.min() > 0):
+        return csr, np.diff(csr.indptr)  # no existing cameras, nothing forbidden: all useful
+    row_of = np.repeat(np.arange(problem.n_demand), np.diff(csr.indptr))
+    useful = (csr.data > problem.baseline[row_of]) & eligible[csr.indices]
+    degree = np.bincount(row_of[useful], minlength=problem.n_demand)
+    indptr = np.concatenate([[0], np.cumsum(degree)]).astype(csr.indptr.dtype)
+    kept = sparse.csr_array((csr.data[useful], csr.indices[useful], indptr), shape=csr.shape)
+    return kept, degree
+
+
+def _keep_columns(csr: sparse.csr_array, columns: np.ndarray) -> sparse.csr_array:
+    """``csr[:, columns]`` for increasing ``columns``, in one pass over the entries.
+
+    The entries stay in order (the columns are renumbered in the same order), so
+    the result has sorted indices like ``csr``, without a round trip through CSC.
+    """
+    position = np.full(csr.shape[1], -1, dtype=csr.indices.dtype)
+    position[columns] = np.arange(len(columns), dtype=csr.indices.dtype)
+    new_index = position[csr.indices]
+    keep = new_index >= 0
+    before = np.concatenate([[0], np.cumsum(keep)]).astype(csr.indptr.dtype)
+    return sparse.csr_array((csr.data[keep], new_index[keep], before[csr.indptr]),
+                            shape=(csr.shape[0], len(columns)))
+
+
+def _remerge(csr: sparse.csr_array, weights: np.ndarray, baseline: np.ndarray) -> CoverageProblem:
+    """The instance on the kept columns (``csr``), rows that became identical merged again."""
     leaders, _, weights = merge_rows(csr, weights, baseline)
     if len(leaders) < csr.shape[0]:
         csr = sparse.csr_array(csr[leaders])
-        csc = sparse.csc_array(csr)
-        csc.sort_indices()
+    csc = sparse.csc_array(csr)
+    csc.sort_indices()
     return CoverageProblem(csc=csc, csr=csr, weights=weights, baseline=baseline[leaders])
 
 
