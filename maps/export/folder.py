@@ -17,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from geodata.errors import OutputError
-from maps.export import background
 from maps.export.features import footprints_geojson_text, plan_geojson_text, write_geojson
 from maps.export.gpkg import write_geopackage
 from maps.export.installation import installation_to_csv, is_directional
@@ -52,22 +51,10 @@ def write_outputs(plan: Plan, folder: Path, *, map_writer: MapWriter | None = No
         Called as ``map_writer(plan, folder / "map.html")`` when given.
     """
     t0 = time.perf_counter()
-    # plan.gpkg (a city's demand: GDAL work holding the GIL) and the other files are
-    # written by forked processes on Linux while this one runs the map writer (the
-    # caller's, so it runs here); the same files either way.
-    pending = [background.start(lambda: write_geopackage(plan, folder / "plan.gpkg"),
-                                "plan.gpkg")]
-    try:
-        pending.append(background.start(lambda: _write_the_rest(plan, folder),
-                                        "the GeoJSON, CSV and report files"))
-        if map_writer is not None:
-            map_writer(plan, folder / "map.html")
-        for job in pending:
-            job.wait()
-    except BaseException:
-        for job in pending:
-            job.abandon()
-        raise
+    write_geopackage(plan, folder / "plan.gpkg")
+    _write_the_rest(plan, folder)
+    if map_writer is not None:
+        map_writer(plan, folder / "map.html")
     # The summary comes last so that it can say how long writing the rest took.
     timings = {**plan.timings, "write": time.perf_counter() - t0}
     write_summary(dataclasses.replace(plan, timings=timings), folder / "summary.json")
@@ -86,7 +73,7 @@ def _write_the_rest(plan: Plan, folder: Path) -> None:
         installation_to_csv(plan, folder / "installation.csv")
     if plan.districts is not None:
         districts_to_csv(plan, folder / "districts.csv")
-    from maps.report import report  # matplotlib: imported by the process that draws
+    from maps.report import report  # matplotlib: imported only when a report is drawn
 
     report.write_report(plan, folder)
 
