@@ -61,7 +61,10 @@ class SolverOptions:
         ``"auto"`` solves the MIP when the reduced instance is small,
         ``"always"`` always (under ``time_limit``), ``"never"`` never.
     time_limit
-        Seconds allowed to each HiGHS solve.
+        Seconds allowed to each HiGHS solve: a safety net (``exact_nodes`` is the budget).
+    exact_nodes
+        Branch-and-bound nodes each HiGHS MIP solve may explore: the deterministic budget
+        of exact solving, so that a plan does not change with the machine's load.
     presolve
         Shrink the instance first (:mod:`planner.solver.presolve`); the optimum is unchanged.
     """
@@ -70,6 +73,7 @@ class SolverOptions:
     exact: Exact = "auto"
     time_limit: float = 30.0
     presolve: bool = True
+    exact_nodes: int = 1000
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,9 +19,9 @@ from planner.solver.bounds import (
     lagrangian_bound,
     lagrangian_steps,
     reduced_size,
-    solve_mclp,
 )
 from planner.solver.constraints import SolverOptions, Start
+from planner.solver.exact import ExactLimits, solve_phase
 from planner.solver.greedy import GreedyState, block_neighbours, lazy_greedy, pick
 from planner.solver.localsearch import swap_search
 from planner.solver.problem import CoverageProblem
@@ -232,14 +232,14 @@ def _maybe_exact(
         return state
     if options.exact == "auto" and not _worth_solving(ctx, before, state, count):
         return state
-    res = solve_mclp(
+    res = solve_phase(
         problem,
         count=count,
         fixed=before.chosen,
+        incumbent=state.chosen[len(before.chosen) :],
         eligible=start.eligible,
-        integral=True,
         conflicts=start.conflicts,
-        time_limit=options.time_limit,
+        limits=ExactLimits(nodes=options.exact_nodes, time_limit=options.time_limit),
     )
     tally = ctx.tally
     tally.exact_phases += 1

@@ -1,0 +1,207 @@
+"""Exact solving of one phase, guided by the LP relaxation (binary coverage, no costs).
+
+The LP relaxation gives a bound and reduced costs; reduced-cost fixing (sound: a site
+whose reduced cost puts every plan holding it at or below the incumbent is left out,
+and one whose removal would do the same is kept) shrinks the MIP, which HiGHS then
+solves with the incumbent's value as a cut-off under a node limit. When the node limit
+stops it, sub-MIPs on neighbourhoods where the LP and the incumbent agree (Danna, Rothberg
+& Le Pape's RINS, 2005) look for a better plan. Work is bounded by node counts, so a
+plan does not depend on the machine's load; the clock is only a safety net.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, sparse
+
+from planner.solver.bounds import MCLPResult, _mclp_constraints, _reduce, _Reduced
+from planner.solver.problem import CoverageProblem
+
+__all__ = ["ExactLimits", "solve_phase"]
+
+logger = logging.getLogger(__name__)
+
+#: LP values within this distance of 0 or 1 count as 0 or 1.
+_EPS = 1e-6
+#: Relative margin kept by reduced-cost fixing against the LP's tolerances.
+_FIX_MARGIN = 1e-6
+#: Plans within this relative distance of the bound are optimal.
+_TOLERANCE = 1e-7
+
+
+@dataclass(frozen=True)
+class ExactLimits:
+    """How much work exact solving may do.
+
+    Attributes
+    ----------
+    nodes
+        Branch-and-bound nodes each HiGHS MIP solve may explore (deterministic).
+    rounds
+        Neighbourhood sub-MIPs tried when the MIP does not finish.
+    time_limit
+        Seconds allowed to each HiGHS solve: a safety net, not the budget.
+    """
+
+    nodes: int = 1000
+    rounds: int = 2
+    time_limit: float = 30.0
+
+
+@dataclass
+class _Search:
+    """The reduced instance, its MIP constraints and the best plan so far (reduced columns)."""
+
+    red: _Reduced
+    count: float
+    constraints: optimize.LinearConstraint
+    limits: ExactLimits
+    best: np.ndarray  # 0/1 over the reduced columns
+    value: float  # covered weight of ``best``, the constant included
+    improved: bool = False  # ``best`` is no longer the incumbent
+
+    def covered(self, x: np.ndarray) -> float:
+        """Covered weight of the 0/1 column vector ``x``."""
+        hit = self.red.group_cover @ x > 0.5
+        return self.red.constant + float(self.red.group_weight[hit].sum())
+
+
+def solve_phase(
+    problem: CoverageProblem,
+    *,
+    count: int,
+    fixed: Sequence[int],
+    incumbent: Sequence[int],
+    eligible: np.ndarray,
+    conflicts: sparse.csr_array | None = None,
+    limits: ExactLimits = ExactLimits(),
+) -> MCLPResult:
+    """The best plan found beyond ``fixed`` (at most ``count`` more sites) and a proven bound.
+
+    ``incumbent`` (the sites of a known plan beyond ``fixed``) is the start: the result
+    covers at least as much. ``chosen`` lists ``fixed`` first, then the phase's sites.
+    """
+    fixed = [int(j) for j in fixed]
+    if conflicts is not None and fixed:  # too close to a fixed site
+        near = np.asarray(sparse.csr_array(conflicts)[fixed].sum(axis=0)).ravel() > 0
+        eligible = eligible & ~near
+    red = _reduce(problem, fixed, eligible)
+    n_groups, n_cols = red.group_cover.shape
+    inc = np.isin(red.columns, np.asarray(incumbent, dtype=np.int64)).astype(np.float64)
+    if n_groups == 0 or n_cols == 0 or count <= 0:
+        return MCLPResult(red.constant, red.constant, (*fixed, *incumbent), True, "nothing to add")
+    cons = _mclp_constraints(red, count, None, conflicts)
+    search = _Search(red, count, cons, limits, inc, 0.0)
+    search.value = search.covered(inc)
+    lp = _solve_lp(search)
+    if lp is None:
+        return _result(search, fixed, incumbent, np.inf, False, "LP not solved")
+    x, bound, zero, one = lp
+    if bound - search.value <= _TOLERANCE * max(bound, 1.0):
+        return _result(search, fixed, incumbent, bound, True, "LP bound met")
+    status, mip_bound, optimal = _mip(search, zero, one)
+    bound = min(bound, max(mip_bound, search.value))
+    msg = f"LP-fixed {int(zero.sum())} out, {int(one.sum())} in of {n_cols}; MIP: {status}"
+    if not optimal:
+        for hood in range(limits.rounds):
+            _mip(search, *_neighbourhood(search, x, hood))
+        optimal = bound - search.value <= _TOLERANCE * max(bound, 1.0)
+    logger.info("exact phase: %s; plan %.6g, bound %.6g", msg, search.value, bound)
+    return _result(search, fixed, incumbent, bound, optimal, msg)
+
+
+def _result(
+    search: _Search,
+    fixed: list[int],
+    incumbent: Sequence[int],
+    bound: float,
+    optimal: bool,
+    status: str,
+) -> MCLPResult:
+    """The search's best plan in original site indices (the incumbent when nothing beat it)."""
+    picked = search.red.columns[np.flatnonzero(search.best > 0.5)].tolist()
+    chosen = (*fixed, *picked) if search.improved else (*fixed, *incumbent)
+    return MCLPResult(max(bound, search.value), search.value, tuple(chosen), optimal, status)
+
+
+def _solve_lp(search: _Search) -> tuple[np.ndarray, float, np.ndarray, np.ndarray] | None:
+    """LP solution, bound and the columns reduced-cost fixing leaves out (zero) or keeps (one)."""
+    red, n_cols = search.red, search.red.group_cover.shape[1]
+    objective = np.concatenate([np.zeros(n_cols), -red.group_weight])
+    res = optimize.linprog(
+        objective,
+        A_ub=search.constraints.A,
+        b_ub=search.constraints.ub,
+        bounds=(0.0, 1.0),
+        method="highs",
+        options={"time_limit": float(search.limits.time_limit), "disp": False},
+    )
+    if res.status != 0 or res.x is None:
+        logger.info("exact phase: LP stopped: %s", res.message)
+        return None
+    bound = red.constant - float(res.fun)
+    x = res.x[:n_cols]
+    low = np.asarray(res.lower.marginals[:n_cols])  # >= 0 at the lower bound
+    up = np.asarray(res.upper.marginals[:n_cols])  # <= 0 at the upper bound
+    # A plan holding (or lacking) column j covers at most bound - |reduced cost j|.
+    floor = search.value - _FIX_MARGIN * max(bound, 1.0)
+    zero = (x <= _EPS) & (bound - low <= floor)
+    one = (x >= 1.0 - _EPS) & (bound + up <= floor)
+    return x, bound, zero, one
+
+
+def _mip(search: _Search, zero: np.ndarray, one: np.ndarray) -> tuple[str, float, bool]:
+    """HiGHS on the columns not in ``zero`` (``one`` kept), cut off at the best plan's value.
+
+    Updates the search's best plan; returns HiGHS's message, the bound it proved on
+    plans respecting the fixings and whether it finished.
+    """
+    red, limits = search.red, search.limits
+    n_groups, n_cols = red.group_cover.shape
+    lower = np.concatenate([one.astype(np.float64), np.zeros(n_groups)])
+    upper = np.concatenate([(~zero).astype(np.float64), np.ones(n_groups)])
+    if lower[:n_cols].sum() > search.count:
+        return "fixings infeasible", search.value, True
+    options = {
+        "time_limit": float(limits.time_limit),
+        "node_limit": int(limits.nodes),
+        "mip_rel_gap": 1e-8,
+        "disp": False,
+        "objective_bound": -(search.value - red.constant),  # passed to HiGHS as it is
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "passed to HiGHS verbatim"
+        res = optimize.milp(
+            np.concatenate([np.zeros(n_cols), -red.group_weight]),
+            constraints=search.constraints,
+            bounds=optimize.Bounds(lower, upper),
+            integrality=np.concatenate([np.ones(n_cols), np.zeros(n_groups)]),
+            options=options,
+        )
+    if res.x is not None:
+        x = (res.x[:n_cols] > 0.5).astype(np.float64)
+        value = search.covered(x)
+        if value > search.value * (1 + 1e-12):
+            search.best, search.value, search.improved = x, value, True
+    if res.status == 2:  # nothing beats the cut-off: the best plan is optimal
+        return str(res.message), search.value, True
+    dual = getattr(res, "mip_dual_bound", None)
+    proven = red.constant - dual if dual is not None and np.isfinite(dual) else np.inf
+    return str(res.message), float(proven), res.status == 0
+
+
+def _neighbourhood(search: _Search, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k``-th sub-MIP's fixings (left out, kept) around the best plan so far.
+
+    Sites neither the plan nor the LP uses are left out; the first (RINS) also keeps
+    the plan's sites the LP sets to 1, later ones (wider) keep none.
+    """
+    best = search.best > 0.5
+    zero = ~best & (x <= _EPS)
+    one = best & (x >= 1.0 - _EPS) if k % 2 == 0 else np.zeros_like(best)
+    return zero, one
