@@ -58,7 +58,7 @@ class PlanOptions:
         Total cost allowed, with ``cost_column`` on the sites.
     forced, forbidden
         Site ids that must be / must never be chosen.
-    local_search, exact, time_limit
+    local_search, exact, time_limit, exact_nodes
         See :func:`planner.optimise.optimise`.
     """
 
@@ -73,6 +73,7 @@ class PlanOptions:
     local_search: bool = True
     exact: Exact = "auto"
     time_limit: float = 30.0
+    exact_nodes: int = 1000
 
     def as_dict(self) -> dict[str, Any]:
         """The options as JSON values, for the plan's parameters."""
@@ -88,6 +89,7 @@ class PlanOptions:
             "local_search": self.local_search,
             "exact": self.exact,
             "time_limit_s": self.time_limit,
+            "exact_nodes": self.exact_nodes,
         }
 
 
@@ -273,7 +275,10 @@ def plan_sites(
         conflicts=_conflicts(np.asarray(parts.sites.geometry.array), options.min_spacing_m),
     )
     solver = SolverOptions(
-        local_search=options.local_search, exact=options.exact, time_limit=options.time_limit
+        local_search=options.local_search,
+        exact=options.exact,
+        time_limit=options.time_limit,
+        exact_nodes=options.exact_nodes,
     )
     camera_sets = isinstance(layers.coverage, DirectionalModel)  # a column per (mount, pan)
     solution = optimise_sets(problem, layers.coverage.layout, constraints, solver,  # type: ignore[union-attr]

@@ -101,7 +101,8 @@ def test_reduced_cost_fixing_never_cuts_off_a_better_plan():
             search.value = value
             lp = exact._solve_lp(search)
             assert lp is not None
-            _, bound, zero, one = lp
+            x, bound, low, up = lp
+            zero, one = exact._fixings(bound, x, low, up, value)
             assert bound >= optimum * (1 - 1e-9)
             for j in red.columns[zero]:
                 fixings += 1
@@ -123,7 +124,8 @@ def test_a_wrong_fixing_would_be_caught():
                            np.zeros(red.group_cover.shape[1]), 0.9 * optimum)  # fmt: skip
     lp = exact._solve_lp(search)
     assert lp is not None
-    x, _, zero, _ = lp
+    x, bound, low, up = lp
+    zero, _ = exact._fixings(bound, x, low, up, search.value)
     naive = red.columns[x <= 1e-6]
     assert any(_brute(dense, w, p, must=(int(j),)) > search.value for j in naive)
     assert all(_brute(dense, w, p, must=(int(j),)) <= search.value for j in red.columns[zero])

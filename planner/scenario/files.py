@@ -122,6 +122,7 @@ class Scenario:
             local_search=self.local_search,
             exact=exact,
             time_limit=float(self.time_limit),
+            exact_nodes=int(self.exact_nodes),
         )
 
 

@@ -65,9 +65,13 @@ def plan_certificate(
     bound, method = float(online), "online-submodular"
     single_phase = len(start.ends) == 1
     mip = tally.mip_bound
-    if single_phase and mip is not None and np.isfinite(mip) and mip < bound:
-        bound, method = float(mip), "mip"
+    exact_ran = single_phase and mip is not None and np.isfinite(mip)
+    if exact_ran and mip is not None and mip < bound:
+        bound, method = float(mip), tally.mip_bound_method
     tol = PROVEN_TOLERANCE * max(covered, 1.0)
+    # the exact stage's bound is the LP's or tighter: the Lagrangian and the LP cannot beat it
+    if exact_ran:
+        return Certificate(max(bound, covered), method, bound - covered <= tol)
     if problem.binary and start.costs is None and bound - covered > tol:
         lagrange = lagrangian_bound(
             problem,

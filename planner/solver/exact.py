@@ -22,7 +22,7 @@ from scipy import optimize, sparse
 from planner.solver.bounds import MCLPResult, _mclp_constraints, _reduce, _Reduced
 from planner.solver.problem import CoverageProblem
 
-__all__ = ["ExactLimits", "solve_phase"]
+__all__ = ["ExactLimits", "PhaseLP", "phase_lp", "phase_mip", "solve_phase"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +46,15 @@ class ExactLimits:
         Neighbourhood sub-MIPs tried when the MIP does not finish.
     time_limit
         Seconds allowed to each HiGHS solve: a safety net, not the budget.
+    mip_nnz
+        Largest (sub-)instance, in coverage pairs, handed to HiGHS's MIP: its root node
+        (cuts, heuristics) is not bounded by the node limit.
     """
 
     nodes: int = 1000
     rounds: int = 2
     time_limit: float = 30.0
+    mip_nnz: int = 70_000
 
 
 @dataclass
@@ -71,6 +75,58 @@ class _Search:
         return self.red.constant + float(self.red.group_weight[hit].sum())
 
 
+@dataclass
+class PhaseLP:
+    """The LP relaxation of a phase, its bound and reduced costs (:func:`phase_lp`)."""
+
+    problem: CoverageProblem
+    fixed: list[int]
+    eligible: np.ndarray  # eligible and not too close to a fixed site
+    conflicts: sparse.csr_array | None
+    search: _Search
+    x: np.ndarray | None = None  # LP values of the reduced columns; None: no LP optimum
+    bound: float = np.inf
+    low: np.ndarray | None = None  # reduced costs at the lower bound (>= 0)
+    up: np.ndarray | None = None  # reduced costs at the upper bound (<= 0)
+
+    @property
+    def support(self) -> tuple[int, ...]:
+        """Sites the LP uses, largest value first (ties: lower index)."""
+        if self.x is None:
+            return ()
+        positive = np.flatnonzero(self.x > _EPS)
+        ranked = positive[np.lexsort((positive, -self.x[positive]))]
+        return tuple(self.search.red.columns[ranked].tolist())
+
+
+def phase_lp(
+    problem: CoverageProblem,
+    *,
+    count: int,
+    fixed: Sequence[int],
+    eligible: np.ndarray,
+    conflicts: sparse.csr_array | None = None,
+    limits: ExactLimits = ExactLimits(),
+) -> PhaseLP:
+    """The phase's reduced instance (``count`` sites beyond ``fixed``) and its LP relaxation."""
+    fixed = [int(j) for j in fixed]
+    if conflicts is not None and fixed:  # too close to a fixed site
+        near = np.asarray(sparse.csr_array(conflicts)[fixed].sum(axis=0)).ravel() > 0
+        eligible = eligible & ~near
+    red = _reduce(problem, fixed, eligible)
+    n_cols = red.group_cover.shape[1]
+    cons = _mclp_constraints(red, count, None, conflicts)
+    search = _Search(red, count, cons, limits, np.zeros(n_cols), red.constant)
+    lp = PhaseLP(problem, fixed, eligible, conflicts, search)
+    if red.group_cover.shape[0] == 0 or n_cols == 0 or count <= 0:
+        lp.bound = red.constant
+        return lp
+    solved = _solve_lp(search)
+    if solved is not None:
+        lp.x, lp.bound, lp.low, lp.up = solved
+    return lp
+
+
 def solve_phase(
     problem: CoverageProblem,
     *,
@@ -86,33 +142,85 @@ def solve_phase(
     ``incumbent`` (the sites of a known plan beyond ``fixed``) is the start: the result
     covers at least as much. ``chosen`` lists ``fixed`` first, then the phase's sites.
     """
-    fixed = [int(j) for j in fixed]
-    if conflicts is not None and fixed:  # too close to a fixed site
-        near = np.asarray(sparse.csr_array(conflicts)[fixed].sum(axis=0)).ravel() > 0
-        eligible = eligible & ~near
-    red = _reduce(problem, fixed, eligible)
-    n_groups, n_cols = red.group_cover.shape
-    inc = np.isin(red.columns, np.asarray(incumbent, dtype=np.int64)).astype(np.float64)
-    if n_groups == 0 or n_cols == 0 or count <= 0:
-        return MCLPResult(red.constant, red.constant, (*fixed, *incumbent), True, "nothing to add")
-    cons = _mclp_constraints(red, count, None, conflicts)
-    search = _Search(red, count, cons, limits, inc, 0.0)
-    search.value = search.covered(inc)
-    lp = _solve_lp(search)
-    if lp is None:
+    lp = phase_lp(problem, count=count, fixed=fixed, eligible=eligible, conflicts=conflicts,
+                  limits=limits)  # fmt: skip
+    return phase_mip(lp, incumbent)
+
+
+def phase_mip(lp: PhaseLP, incumbent: Sequence[int]) -> MCLPResult:
+    """From the plan ``incumbent`` (sites beyond the fixed ones): fixing, the MIP, sub-MIPs."""
+    search, fixed = lp.search, lp.fixed
+    search.best = np.isin(search.red.columns, np.asarray(incumbent, dtype=np.int64)).astype(float)
+    search.value, search.improved = search.covered(search.best), False
+    n_cols = search.red.group_cover.shape[1]
+    if n_cols == 0 or search.count <= 0:
+        return _result(search, fixed, incumbent, lp.bound, True, "nothing to add")
+    if lp.x is None or lp.low is None or lp.up is None:
         return _result(search, fixed, incumbent, np.inf, False, "LP not solved")
-    x, bound, zero, one = lp
+    bound = lp.bound
     if bound - search.value <= _TOLERANCE * max(bound, 1.0):
         return _result(search, fixed, incumbent, bound, True, "LP bound met")
-    status, mip_bound, optimal = _mip(search, zero, one)
-    bound = min(bound, max(mip_bound, search.value))
-    msg = f"LP-fixed {int(zero.sum())} out, {int(one.sum())} in of {n_cols}; MIP: {status}"
+    zero, one = _fixings(bound, lp.x, lp.low, lp.up, search.value)
+    size = int(search.red.group_cover[:, ~zero].nnz)
+    msg = f"LP-fixed {int(zero.sum())} out, {int(one.sum())} in of {n_cols}"
+    optimal = False
+    if size <= search.limits.mip_nnz:
+        status, mip_bound, optimal = _mip(search, zero, one)
+        bound = min(bound, max(mip_bound, search.value))
+        msg += f"; MIP: {status}"
+    else:
+        msg += f"; MIP skipped ({size:,} non-zeros)"
     if not optimal:
-        for hood in range(limits.rounds):
-            _mip(search, *_neighbourhood(search, x, hood))
+        for hood in range(search.limits.rounds):
+            _sub_mip(lp, *_neighbourhood(search, lp.x, hood))
         optimal = bound - search.value <= _TOLERANCE * max(bound, 1.0)
     logger.info("exact phase: %s; plan %.6g, bound %.6g", msg, search.value, bound)
     return _result(search, fixed, incumbent, bound, optimal, msg)
+
+
+def _fixings(
+    bound: float, x: np.ndarray, low: np.ndarray, up: np.ndarray, value: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reduced-cost fixing against a plan covering ``value``: columns left out, kept.
+
+    A plan holding (lacking) a column at 0 (at 1) in the LP covers at most the bound
+    less that column's reduced cost; where that is no more than ``value``, no better plan
+    holds (lacks) it. A margin absorbs the LP's tolerances.
+    """
+    floor = value - _FIX_MARGIN * max(bound, 1.0)
+    zero = (x <= _EPS) & (bound - low <= floor)
+    one = (x >= 1.0 - _EPS) & (bound + up <= floor)
+    return zero, one
+
+
+def _sub_mip(lp: PhaseLP, zero: np.ndarray, one: np.ndarray) -> None:
+    """HiGHS on the sub-instance with the columns ``one`` fixed in and ``zero`` left out.
+
+    The fixed sites' points drop out of the sub-instance, so it is small; a better plan
+    becomes the search's best (any bound it proves holds only within the neighbourhood).
+    """
+    search = lp.search
+    cols = search.red.columns
+    fixed = [*lp.fixed, *cols[one].tolist()]
+    eligible = lp.eligible.copy()
+    eligible[cols[zero | one]] = False
+    count = int(search.count) - int(one.sum())
+    free = search.best.astype(bool) & ~one
+    if count <= 0:
+        return
+    sub = phase_lp(lp.problem, count=count, fixed=fixed, eligible=eligible,
+                   conflicts=lp.conflicts, limits=search.limits)  # fmt: skip
+    inner = sub.search
+    if inner.red.group_cover.shape[1] == 0 or inner.red.group_cover.nnz > search.limits.mip_nnz:
+        return
+    inner.best = np.isin(inner.red.columns, cols[free]).astype(float)
+    inner.value = inner.covered(inner.best)
+    none = np.zeros(inner.red.group_cover.shape[1], dtype=bool)
+    _mip(inner, none, none)
+    if inner.improved and inner.value > search.value * (1 + 1e-12):
+        picked = np.concatenate([cols[one], inner.red.columns[inner.best > 0.5]])
+        search.best = np.isin(cols, picked).astype(float)
+        search.value, search.improved = search.covered(search.best), True
 
 
 def _result(
@@ -130,7 +238,7 @@ def _result(
 
 
 def _solve_lp(search: _Search) -> tuple[np.ndarray, float, np.ndarray, np.ndarray] | None:
-    """LP solution, bound and the columns reduced-cost fixing leaves out (zero) or keeps (one)."""
+    """LP solution, bound and reduced costs (at the lower bound, at the upper bound)."""
     red, n_cols = search.red, search.red.group_cover.shape[1]
     objective = np.concatenate([np.zeros(n_cols), -red.group_weight])
     res = optimize.linprog(
@@ -145,14 +253,9 @@ def _solve_lp(search: _Search) -> tuple[np.ndarray, float, np.ndarray, np.ndarra
         logger.info("exact phase: LP stopped: %s", res.message)
         return None
     bound = red.constant - float(res.fun)
-    x = res.x[:n_cols]
-    low = np.asarray(res.lower.marginals[:n_cols])  # >= 0 at the lower bound
-    up = np.asarray(res.upper.marginals[:n_cols])  # <= 0 at the upper bound
-    # A plan holding (or lacking) column j covers at most bound - |reduced cost j|.
-    floor = search.value - _FIX_MARGIN * max(bound, 1.0)
-    zero = (x <= _EPS) & (bound - low <= floor)
-    one = (x >= 1.0 - _EPS) & (bound + up <= floor)
-    return x, bound, zero, one
+    low = np.asarray(res.lower.marginals[:n_cols], dtype=np.float64)
+    up = np.asarray(res.upper.marginals[:n_cols], dtype=np.float64)
+    return np.asarray(res.x[:n_cols], dtype=np.float64), bound, low, up
 
 
 def _mip(search: _Search, zero: np.ndarray, one: np.ndarray) -> tuple[str, float, bool]:

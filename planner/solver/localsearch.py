@@ -364,5 +364,5 @@ def swap_search(
     if costs is not None:
         state.spent = spent
     gained = problem.value(state.best) - start
-    logger.info("local search: %d swaps in %d passes, +%.6g weight", swaps, passes, gained)
+    logger.debug("local search: %d swaps in %d passes, +%.6g weight", swaps, passes, gained)
     return SwapStats(swaps=int(swaps), passes=int(passes), gained=gained)

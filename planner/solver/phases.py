@@ -21,9 +21,10 @@ from planner.solver.bounds import (
     reduced_size,
 )
 from planner.solver.constraints import SolverOptions, Start
-from planner.solver.exact import ExactLimits, solve_phase
+from planner.solver.exact import ExactLimits, phase_lp, phase_mip
 from planner.solver.greedy import GreedyState, block_neighbours, lazy_greedy, pick
 from planner.solver.localsearch import swap_search
+from planner.solver.perturb import Kick, iterated_swaps
 from planner.solver.problem import CoverageProblem
 
 __all__ = [
@@ -46,6 +47,8 @@ AUTO_EXACT_NNZ = 60_000
 #: ... and up to this many too, when the Lagrangian bound leaves a gap above AUTO_EXACT_GAP.
 AUTO_EXACT_GAP_NNZ = 300_000
 AUTO_EXACT_GAP = 0.002
+#: A plan this close (relative) to the phase's LP bound needs no iterated swaps.
+PROVEN_GAP = 1e-7
 
 Progress = Callable[[str, int, int], None]
 
@@ -59,6 +62,7 @@ class Tally:
     mip_status: str | None = None
     mip_optimal: bool | None = None
     mip_bound: float | None = None
+    mip_bound_method: str = "mip"
     first_improved_phase: int = 1
     lp_rounding_gain: float | None = None
     greedy_s: float = 0.0
@@ -166,6 +170,7 @@ def _swap_phase(ctx: PhaseContext, state: GreedyState, movable: list[int]) -> No
         budget=start.budget,
     )
     ctx.tally.swaps += res.swaps
+    logger.info("local search: %d swaps, +%.6g weight", res.swaps, res.gained)
     refresh_available(state, start.eligible, start.conflicts)
 
 
@@ -232,18 +237,19 @@ def _maybe_exact(
         return state
     if options.exact == "auto" and not _worth_solving(ctx, before, state, count):
         return state
-    res = solve_phase(
-        problem,
-        count=count,
-        fixed=before.chosen,
-        incumbent=state.chosen[len(before.chosen) :],
-        eligible=start.eligible,
-        conflicts=start.conflicts,
-        limits=ExactLimits(nodes=options.exact_nodes, time_limit=options.time_limit),
-    )
+    limits = ExactLimits(nodes=options.exact_nodes, time_limit=options.time_limit)
+    lp = phase_lp(problem, count=count, fixed=before.chosen, eligible=start.eligible,
+                  conflicts=start.conflicts, limits=limits)  # fmt: skip
+    value = problem.value(state.best)
+    if options.local_search and value < lp.bound - PROVEN_GAP * max(lp.bound, 1.0):
+        state = iterated_swaps(problem, before, state, eligible=lp.eligible,
+                               conflicts=start.conflicts, guide=lp.support,
+                               kick=Kick(rounds=min(400, 40 + 5 * count)))  # fmt: skip
+    res = phase_mip(lp, state.chosen[len(before.chosen) :])
     tally = ctx.tally
     tally.exact_phases += 1
     tally.mip_status, tally.mip_optimal, tally.mip_bound = res.status, res.optimal, res.upper_bound
+    tally.mip_bound_method = "mip" if res.upper_bound < lp.bound else "lp-relaxation"
     if not np.isfinite(res.value) or res.value <= problem.value(state.best) * (1 + 1e-12):
         return state
     improved = before.copy()
