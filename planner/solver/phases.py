@@ -44,9 +44,10 @@ logger = logging.getLogger(__name__)
 
 #: Reduced instances up to this many non-zeros are solved exactly (MIP) by default ...
 AUTO_EXACT_NNZ = 60_000
-#: ... and up to this many too, when the Lagrangian bound leaves a gap above AUTO_EXACT_GAP.
+#: ... and up to this many too, when the Lagrangian bound leaves a gap above AUTO_EXACT_GAP
+#: (below it, the plan is within 0.1 % of the optimum already).
 AUTO_EXACT_GAP_NNZ = 300_000
-AUTO_EXACT_GAP = 0.002
+AUTO_EXACT_GAP = 0.001
 #: A plan this close (relative) to the phase's LP bound needs no iterated swaps.
 PROVEN_GAP = 1e-7
 
@@ -244,7 +245,8 @@ def _maybe_exact(
     if options.local_search and value < lp.bound - PROVEN_GAP * max(lp.bound, 1.0):
         state = iterated_swaps(problem, before, state, eligible=lp.eligible,
                                conflicts=start.conflicts, guide=lp.support,
-                               kick=Kick(rounds=min(400, 40 + 5 * count)))  # fmt: skip
+                               kick=Kick(rounds=min(1000, 50 + 16 * count),
+                                         target=lp.bound * (1 - PROVEN_GAP)))  # fmt: skip
     res = phase_mip(lp, state.chosen[len(before.chosen) :])
     tally = ctx.tally
     tally.exact_phases += 1
