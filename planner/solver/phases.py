@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
@@ -239,6 +239,8 @@ def _maybe_exact(
     if options.exact == "auto" and not _worth_solving(ctx, before, state, count):
         return state
     limits = ExactLimits(nodes=options.exact_nodes, time_limit=options.time_limit)
+    if options.exact == "always":  # the MIP whatever the size
+        limits = replace(limits, mip_nnz=np.iinfo(np.int64).max)
     lp = phase_lp(problem, count=count, fixed=before.chosen, eligible=start.eligible,
                   conflicts=start.conflicts, limits=limits)  # fmt: skip
     value = problem.value(state.best)
