@@ -31,6 +31,8 @@ __all__ = [
     "AUTO_EXACT_GAP",
     "AUTO_EXACT_GAP_NNZ",
     "AUTO_EXACT_NNZ",
+    "AUTO_KICK_NNZ",
+    "KICK_WORK",
     "PhaseContext",
     "Progress",
     "Tally",
@@ -48,6 +50,11 @@ AUTO_EXACT_NNZ = 60_000
 #: (below it, the plan is within 0.1 % of the optimum already).
 AUTO_EXACT_GAP_NNZ = 300_000
 AUTO_EXACT_GAP = 0.001
+#: Phases up to this many non-zeros that leave such a gap get the iterated swap search alone.
+AUTO_KICK_NNZ = 2_500_000
+#: About this many coverage pairs per phase for the iterated swap search: its rounds are
+#: this over the phase's size (at least 20, at most 50 + 16 per site and 1,000).
+KICK_WORK = 200_000_000
 #: A plan this close (relative) to the phase's LP bound needs no iterated swaps.
 PROVEN_GAP = 1e-7
 
@@ -236,8 +243,16 @@ def _maybe_exact(
     problem, options, start = ctx.problem, ctx.options, ctx.start
     if options.exact == "never" or not problem.binary or start.costs is not None:
         return state
-    if options.exact == "auto" and not _worth_solving(ctx, before, state, count):
+    size = reduced_size(problem, before.chosen, start.eligible)
+    stage = "exact" if options.exact == "always" else _stage(ctx, before, state, count, size)
+    if stage is None:
         return state
+    rounds = min(1000, 50 + 16 * count, max(20, KICK_WORK // max(size, 1)))
+    if stage == "kick":  # mid-sized: the iterated swap search alone
+        if not options.local_search:
+            return state
+        return iterated_swaps(problem, before, state, eligible=start.eligible,
+                              conflicts=start.conflicts, kick=Kick(rounds=rounds))  # fmt: skip
     limits = ExactLimits(nodes=options.exact_nodes, time_limit=options.time_limit)
     if options.exact == "always":  # the MIP whatever the size
         limits = replace(limits, mip_nnz=np.iinfo(np.int64).max)
@@ -247,8 +262,7 @@ def _maybe_exact(
     if options.local_search and value < lp.bound - PROVEN_GAP * max(lp.bound, 1.0):
         state = iterated_swaps(problem, before, state, eligible=lp.eligible,
                                conflicts=start.conflicts, guide=lp.support,
-                               kick=Kick(rounds=min(1000, 50 + 16 * count),
-                                         target=lp.bound * (1 - PROVEN_GAP)))  # fmt: skip
+                               kick=Kick(rounds, target=lp.bound * (1 - PROVEN_GAP)))  # fmt: skip
     res = phase_mip(lp, state.chosen[len(before.chosen) :])
     tally = ctx.tally
     tally.exact_phases += 1
@@ -262,13 +276,18 @@ def _maybe_exact(
     return improved
 
 
-def _worth_solving(ctx: PhaseContext, before: GreedyState, state: GreedyState, count: int) -> bool:
-    """Auto mode: solve small phases exactly, mid-sized ones only when a gap is left."""
-    size = reduced_size(ctx.problem, before.chosen, ctx.start.eligible)
+def _stage(
+    ctx: PhaseContext, before: GreedyState, state: GreedyState, count: int, size: int
+) -> str | None:
+    """Auto mode: which stage a phase gets, by its size and the gap the Lagrangian bound leaves.
+
+    The exact stage for small phases and for mid-sized ones that leave a gap, the iterated
+    swap search alone for larger ones that leave a gap, else nothing.
+    """
     if size <= AUTO_EXACT_NNZ:
-        return True
-    if size > AUTO_EXACT_GAP_NNZ:
-        return False
+        return "exact"
+    if size > AUTO_KICK_NNZ:
+        return None
     value = ctx.problem.value(state.best)
     bound = lagrangian_bound(
         ctx.problem,
@@ -279,4 +298,6 @@ def _worth_solving(ctx: PhaseContext, before: GreedyState, state: GreedyState, c
         start=ctx.problem.weights * (1.0 - state.best),
         iterations=lagrangian_steps(ctx.problem.csc.nnz) // 2,
     )
-    return value < (1.0 - AUTO_EXACT_GAP) * bound
+    if value >= (1.0 - AUTO_EXACT_GAP) * bound:
+        return None
+    return "exact" if size <= AUTO_EXACT_GAP_NNZ else "kick"
