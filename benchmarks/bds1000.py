@@ -9,6 +9,7 @@ For every file and p in 10, 25, 50, 100 it runs, through the Python core (the in
 has no CRS), plain greedy (``local_search=False, exact="never"``: the baseline) and
 camplan with its default options, and prints plan, bound, proven share of the best
 possible, bound method, time, the presolve reduction and camplan's gain over greedy.
+Target: camplan above plain greedy wherever greedy is not proven optimal (and never below).
 
 Usage::
 
@@ -70,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
             sol = optimise(problem, Constraints(sets=p))
             t2 = time.perf_counter()
             bound = min(sol.upper_bound, greedy.upper_bound)
-            if sol.covered_weight < greedy.covered_weight * (1 - 1e-12):
+            gap = greedy.covered_weight < bound * (1 - 1e-9)  # greedy is not proven optimal
+            if sol.covered_weight < greedy.covered_weight * (1 - 1e-12) or (
+                gap and sol.covered_weight <= greedy.covered_weight * (1 + 1e-12)
+            ):
                 behind.append(f"{n}/{p}")
             red = sol.presolve
             shape = "-" if red is None else f"{red.demand_rows:,} x {red.site_columns:,}"
@@ -83,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
           "'proven share' = plan / best bound found (either run's)")  # fmt: skip
     table.print()
     if behind:
-        print(f"camplan below plain greedy on: {', '.join(behind)}")
+        print(f"camplan not above plain greedy where greedy leaves a gap: {', '.join(behind)}")
         return EXIT_MISSED
     return 0
 
