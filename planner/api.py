@@ -274,12 +274,8 @@ def plan_sites(
         forbidden=_lookup(parts.sites["site_id"], options.forbidden, "--forbidden"),
         conflicts=_conflicts(np.asarray(parts.sites.geometry.array), options.min_spacing_m),
     )
-    solver = SolverOptions(
-        local_search=options.local_search,
-        exact=options.exact,
-        time_limit=options.time_limit,
-        exact_nodes=options.exact_nodes,
-    )
+    solver = SolverOptions(local_search=options.local_search, exact=options.exact,
+                           time_limit=options.time_limit, exact_nodes=options.exact_nodes)
     camera_sets = isinstance(layers.coverage, DirectionalModel)  # a column per (mount, pan)
     solution = optimise_sets(problem, layers.coverage.layout, constraints, solver,  # type: ignore[union-attr]
                              progress=progress) if camera_sets \
