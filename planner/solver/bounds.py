@@ -19,15 +19,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit, prange
-from scipy import optimize, sparse
+from scipy import sparse
 
 from planner.solver.gains import all_gains
 from planner.solver.greedy import GreedyState
 from planner.solver.presolve import merge_rows
 from planner.solver.problem import CoverageProblem
+
+if TYPE_CHECKING:  # scipy.optimize is imported by the functions that solve (start-up)
+    from scipy import optimize
 
 __all__ = [
     "ASCENT_TRIALS",
@@ -210,6 +214,8 @@ def solve_mclp(
     fixed
         Sites already in every plan (earlier phases, forced sites).
     """
+    from scipy import optimize
+
     fixed = [int(j) for j in fixed]
     red = _reduce(problem, fixed, eligible)
     n_groups, n_cols = red.group_cover.shape
@@ -236,6 +242,8 @@ def _mclp_constraints(
     red: _Reduced, count: float, costs: np.ndarray | None, conflicts: sparse.csr_array | None
 ) -> optimize.LinearConstraint:
     """``y_g - sum x_j <= 0``, the count (or cost) row, and spacing pairs when given."""
+    from scipy import optimize
+
     n_groups, n_cols = red.group_cover.shape
     # variables: x (n_cols), then y (n_groups)
     link = sparse.hstack([-red.group_cover, sparse.identity(n_groups, format="csr")], format="csr")

@@ -16,12 +16,16 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import optimize, sparse
+from scipy import sparse
 
 from planner.solver.bounds import MCLPResult, _mclp_constraints, _reduce, _Reduced
 from planner.solver.problem import CoverageProblem
+
+if TYPE_CHECKING:  # scipy.optimize is imported by the functions that solve (start-up)
+    from scipy import optimize
 
 __all__ = ["ExactLimits", "PhaseLP", "phase_lp", "phase_mip", "solve_phase"]
 
@@ -207,6 +211,8 @@ def _result(
 
 def _solve_lp(search: _Search) -> tuple[np.ndarray, float, np.ndarray, np.ndarray] | None:
     """LP solution, bound and reduced costs (at the lower bound, at the upper bound)."""
+    from scipy import optimize
+
     red, n_cols = search.red, search.red.group_cover.shape[1]
     objective = np.concatenate([np.zeros(n_cols), -red.group_weight])
     res = optimize.linprog(
@@ -232,6 +238,8 @@ def _mip(search: _Search, zero: np.ndarray, one: np.ndarray) -> tuple[str, float
     Updates the search's best plan; returns HiGHS's message, the bound it proved on
     plans respecting the fixings and whether it finished.
     """
+    from scipy import optimize
+
     red, limits = search.red, search.limits
     n_groups, n_cols = red.group_cover.shape
     lower = np.concatenate([one.astype(np.float64), np.zeros(n_groups)])

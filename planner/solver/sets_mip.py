@@ -21,12 +21,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import optimize, sparse
+from scipy import sparse
 
 from planner.solver.problem import CoverageProblem
 from planner.solver.sets import SetLayout
+
+if TYPE_CHECKING:  # scipy.optimize is imported by the functions that solve (start-up)
+    from scipy import optimize
 
 __all__ = ["SetMIPResult", "config_matrix", "solve_sets"]
 
@@ -99,6 +103,8 @@ class SetLimits:
 def solve_sets(problem: CoverageProblem, layout: SetLayout, limits: SetLimits, *,
                integral: bool, time_limit: float = 60.0) -> SetMIPResult:
     """Solve the LP relaxation (``integral=False``) or the MIP of the camera-set model."""
+    from scipy import optimize
+
     cover = config_matrix(problem, layout)
     n_pans = layout.n_pans
     m = problem.n_sites // n_pans
