@@ -22,7 +22,7 @@ from numba import njit
 
 from planner.coverage.disc import DecayBands, coverage_matrix
 from planner.solver.gains import column_gain
-from planner.solver.greedy import _greedy_steps, column_gain_kernel
+from planner.solver.greedy import column_gain_kernel, greedy_steps
 from planner.solver.heap import heapify
 from planner.solver.problem import CoverageProblem
 
@@ -230,7 +230,7 @@ class TileState:
         keys, sites, stamp, exact = heap
         picks, gains = np.empty(count, dtype=np.int64), np.empty(count)
         csc = self.problem.csc
-        size, _, _, n = _greedy_steps(
+        size, _, _, n = greedy_steps(
             keys, sites, self.size, stamp, exact, self.step, self.step + count,
             csc.indptr, csc.indices, csc.data, self.problem.weights, best,
             available, self._unit, np.inf, 0.0, self._k_ptr, csc.indices[:0], picks, gains,

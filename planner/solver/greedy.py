@@ -38,6 +38,7 @@ __all__ = [
     "block_neighbours",
     "column_gain_kernel",
     "conflict_arrays",
+    "greedy_steps",
     "lazy_greedy",
     "pick",
 ]
@@ -145,7 +146,7 @@ def column_gain_kernel(
 
 
 @njit(cache=True)
-def _greedy_steps(  # noqa: PLR0913 - a compiled kernel takes its arrays one by one
+def greedy_steps(  # noqa: PLR0913 - a compiled kernel takes its arrays one by one
     keys: np.ndarray, sites: np.ndarray, size: int,  # heap of (-gain per unit cost, site); size
     stamp: np.ndarray, exact: np.ndarray, step: int, stop: int,  # step of each exact gain; gains
     c_ptr: np.ndarray, c_idx: np.ndarray, c_q: np.ndarray,  # site columns
@@ -155,7 +156,12 @@ def _greedy_steps(  # noqa: PLR0913 - a compiled kernel takes its arrays one by 
     k_ptr: np.ndarray, k_idx: np.ndarray,  # conflicts (CSR; empty without a spacing)
     picks: np.ndarray, picked_gains: np.ndarray,  # out: the sites picked and their gains
 ) -> tuple[int, int, float, int]:
-    """Lazy greedy from ``step`` until ``stop`` picks or an empty heap."""
+    """Lazy greedy from ``step`` until ``stop`` picks or an empty heap.
+
+    The compiled core of :func:`lazy_greedy`, public for callers that keep their own heap
+    (the tiles of :mod:`planner.distributed`). Returns the heap size, the step, the
+    spending and the number of picks written to ``picks``/``picked_gains``.
+    """
     n_picks = 0
     while step < stop and size > 0:
         j = sites[0]
@@ -248,7 +254,7 @@ def lazy_greedy(
     stops = sorted({n - len(state.chosen) for n in observe_at} | {count})
     step = 0
     for stop in (s for s in stops if 0 < s <= count):
-        size, step, state.spent, n = _greedy_steps(
+        size, step, state.spent, n = greedy_steps(
             keys, heap_sites, size, stamp, exact, step, stop,
             csc.indptr, csc.indices, csc.data, problem.weights, state.best,
             state.available, unit, limit, float(state.spent), k_ptr, k_idx,
