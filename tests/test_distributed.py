@@ -69,14 +69,14 @@ def _greedy(demand, sites, options, **kw):
         return plan_sites(demand, sites, options, site_id="id", **kw)
 
 
-def _both(client, demand, sites, options, existing=None, tile_m=900.0):
+def _both(client, demand, sites, options, existing=None, tile_m=900.0, bound_steps=40):
     single = _greedy(demand, sites, options, layers=PlanLayers(existing=existing))
     presolved = plan_sites(demand, sites, options, site_id="id",
                            layers=PlanLayers(existing=existing))
     assert presolved.covered_weight >= 0.99 * single.covered_weight
     dist = plan_distributed(
         client, DistributedInputs(demand, sites, site_id="id", existing=existing),
-        options, ClusterOptions(tile_m=tile_m))
+        options, ClusterOptions(tile_m=tile_m, bound_steps=bound_steps))
     return single, dist
 
 
@@ -89,7 +89,7 @@ def _assert_same(single, dist):
     assert dist.total_weight == pytest.approx(single.total_weight, rel=1e-12)
     assert dist.existing_weight == pytest.approx(single.existing_weight, rel=1e-12)
     assert dist.certificate.upper_bound >= dist.covered_weight
-    assert dist.certificate.method in ("online-submodular", "lagrangian-line")
+    assert dist.certificate.method in ("online-submodular", "lagrangian")
     assert dist.sites["kind"].eq("pole").all()
 
 
@@ -129,6 +129,60 @@ def test_bound_holds_the_proven_optimum(client, seed):
     assert dist.certificate.upper_bound <= online
 
 
+def test_lagrangian_bound_as_one_machine(client):
+    """The cluster's Lagrangian bound (steps over 54 tiles with halos) is the one machine's:
+    valid, far below the online bound, within a hair of one machine's."""
+    demand, sites = _instance(1)
+    ids = sorted(sites["id"])
+    existing = _existing(1)
+    options = PlanOptions(radius_m=150, sets=40, phases=(15,), forced=(ids[5],),
+                          forbidden=tuple(ids[100:130]), local_search=False, exact="never")
+    single = _greedy(demand, sites, options, layers=PlanLayers(existing=existing))
+    inputs = DistributedInputs(demand, sites, site_id="id", existing=existing)
+    # as many steps as one machine takes on so few pairs (a cluster takes at most 300)
+    dist = plan_distributed(client, inputs, options, ClusterOptions(tile_m=900.0,
+                                                                    bound_steps=1000))
+    assert dist.parameters["engine"]["tiles"] > 50
+    assert dist.certificate.method == "lagrangian" == single.certificate.method
+    covered, bound = dist.covered_weight, dist.certificate.upper_bound
+    assert covered <= bound < dist.parameters["engine"]["online_bound"] - 0.5 * (
+        dist.parameters["engine"]["online_bound"] - covered)
+    assert abs(bound - single.certificate.upper_bound) <= 0.01 * (bound - covered)
+    for a, b in zip(dist.phases, single.phases, strict=True):
+        assert abs(a.upper_bound - b.upper_bound) <= 0.01 * (b.upper_bound - b.covered_weight)
+
+
+def test_lagrangian_bound_above_brute_force_optimum(client):
+    """Every phase's bound is at least the best coverage of any set of that many sites
+    (all subsets tried), with existing cameras, a forced and forbidden sites, small tiles;
+    the same bounds on a rerun."""
+    from itertools import combinations
+
+    demand, sites = _instance(21, n=160, m=14)
+    ids = sorted(sites["id"])
+    existing = _existing(21).iloc[:4]
+    options = PlanOptions(radius_m=600, sets=4, phases=(2,), forced=(ids[2],),
+                          forbidden=(ids[7],), local_search=False, exact="never")
+    inputs = DistributedInputs(demand, sites, site_id="id", existing=existing)
+    dist, again = (plan_distributed(client, inputs, options, ClusterOptions(tile_m=1200.0))
+                   for _ in range(2))
+    assert [p.upper_bound for p in again.phases] == [p.upper_bound for p in dist.phases]
+    dxy = np.column_stack([demand.geometry.x, demand.geometry.y])
+    sxy = dict(zip(sites["id"], np.column_stack([sites.geometry.x, sites.geometry.y]),
+                   strict=True))
+    exy = np.column_stack([existing.geometry.x, existing.geometry.y])
+    seen = {k: np.hypot(*(dxy - v).T) <= 600 for k, v in sxy.items()}
+    base = (np.hypot(dxy[:, None, 0] - exy[None, :, 0], dxy[:, None, 1] - exy[None, :, 1])
+            <= 600).any(axis=1) | seen[ids[2]]
+    w = demand["weight"].to_numpy()
+    free = [k for k in ids if k not in (ids[2], ids[7])]
+    for phase in dist.phases:
+        best = max(float(w[base | np.any([seen[k] for k in combo], axis=0)].sum())
+                   for combo in combinations(free, phase.cumulative_sets - 1))
+        assert phase.covered_weight <= best * (1 + 1e-12)
+        assert phase.upper_bound >= best * (1 - 1e-12)
+
+
 def test_existing_cameras_and_decay_same_plan(client):
     demand, sites = _instance(7)
     options = PlanOptions(radius_m=180, sets=50, bands=((60.0, 1.0), (180.0, 0.5)),
@@ -144,9 +198,9 @@ def test_tile_size_changes_nothing(client):
     demand, sites = _instance(4)
     options = PlanOptions(radius_m=150, sets=40, local_search=False, exact="never")
     a = plan_distributed(client, DistributedInputs(demand, sites, site_id="id"), options,
-                         ClusterOptions(tile_m=400.0))
+                         ClusterOptions(tile_m=400.0, bound_steps=0))
     b = plan_distributed(client, DistributedInputs(demand, sites, site_id="id"), options,
-                         ClusterOptions(tile_m=3000.0))
+                         ClusterOptions(tile_m=3000.0, bound_steps=0))
     assert a.sites["site_id"].tolist() == b.sites["site_id"].tolist()
     assert a.parameters["engine"]["tiles"] > b.parameters["engine"]["tiles"]
 
@@ -164,7 +218,8 @@ def test_layers_from_geopackage_in_chunks(client, tmp_path, monkeypatch):
     single = _greedy(demand, sites, options)
     dist = plan_distributed(
         client, DistributedInputs(tmp_path / "demand.gpkg", tmp_path / "sites.gpkg",
-                                  site_id="id"), options, ClusterOptions(tile_m=900.0))
+                                  site_id="id"), options,
+        ClusterOptions(tile_m=900.0, bound_steps=0))
     _assert_same(single, dist)
 
 
@@ -218,7 +273,7 @@ def test_command_on_worker_processes_same_plan(tmp_path):
     assert parquet["site_id"].tolist() == two["site_id"].tolist()
     assert len(gpd.read_parquet(tmp_path / "two" / "footprints.parquet")) == 30
     summary = json.loads((tmp_path / "two" / "summary.json").read_text())
-    assert summary["bound_method"] in ("online-submodular", "lagrangian-line")
+    assert summary["bound_method"] in ("online-submodular", "lagrangian")
 
 
 def test_map_summarises_sets_per_cell():

@@ -42,6 +42,11 @@ class ClusterOptions:
         Side of a tile in metres (0: chosen from the area and the worker count).
     summary_cell_m
         Side of the grid cells the demand is summarised on for the outputs.
+    bound_steps
+        Lagrangian subgradient steps for the whole plan's bound (half as many at earlier
+        phase ends); ``None``: as many as one machine takes
+        (:func:`planner.solver.bounds.lagrangian_steps` of the coverage pairs), at most
+        300 (each step is two round trips to the hosts); 0: the online bound only.
     """
 
     address: str | None = None
@@ -51,6 +56,7 @@ class ClusterOptions:
     hosts_per_worker: int = 4
     tile_m: float = 0.0
     summary_cell_m: float = 1000.0
+    bound_steps: int | None = None
 
     @property
     def enabled(self) -> bool:
@@ -68,6 +74,8 @@ class ClusterOptions:
                               "cluster's workers have their own limits")
         if self.hosts_per_worker < 1:
             raise OptionError("hosts_per_worker", "must be at least 1")
+        if self.bound_steps is not None and self.bound_steps < 0:
+            raise OptionError("bound_steps", "must be 0 or more subgradient steps")
         if self.tile_m < 0 or self.summary_cell_m <= 0:
             raise OptionError("--tile-m", "tile and summary cell sizes must be positive metres")
 

@@ -14,9 +14,11 @@ site for site. Accepted picks are committed on their own tile and their coverage
 sent to the blocked tiles; only tiles that were touched or ran out propose again.
 
 Guarantee: the greedy plan itself, so at least ``1 - 1/e`` of the optimum (Nemhauser,
-Wolsey & Fisher 1978), with the online submodular bound as certificate: at the
-start and at checkpoints, ``f(S) + sum of the p largest gains`` over all tiles
-(every host sends its top-p gains, the coordinator adds the p largest).
+Wolsey & Fisher 1978). Certificate: the online submodular bound at the start and at
+checkpoints, ``f(S) + sum of the p largest gains`` over all tiles (every host sends
+its top-p gains, the coordinator adds the p largest), and at phase ends and the end
+the Lagrangian bound tightened by subgradient steps over the hosts
+(:mod:`planner.distributed.lagrange`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.distributed.partition import Grid
+from planner.distributed.host import Hosts
+from planner.distributed.lagrange import lagrangian_descent
 from planner.distributed.tile import Proposal
 
 __all__ = ["GreedyRun", "Hosts", "distributed_greedy", "online_bound"]
@@ -40,32 +43,6 @@ logger = logging.getLogger(__name__)
 #: First number of picks a tile proposes; doubled each time a tile's list runs out.
 FIRST_PROPOSAL = 32
 MAX_PROPOSAL = 4096
-
-
-@dataclass
-class Hosts:
-    """The actors and which tile lives on which (coordinator side)."""
-
-    actors: list
-    host_of: dict[int, int]
-    grid: Grid
-
-    def call(self, method: str, per_host: dict[int, object]) -> dict[int, object]:
-        """Call ``method`` on several hosts at once; results by host."""
-        futures = {h: getattr(self.actors[h], method)(arg) for h, arg in per_host.items()}
-        return {h: f.result() for h, f in futures.items()}
-
-    def by_host(self, per_tile: dict[int, object]) -> dict[int, dict[int, object]]:
-        """Group per-tile values by the host that keeps the tile."""
-        out: dict[int, dict[int, object]] = defaultdict(dict)
-        for t, v in per_tile.items():
-            out[self.host_of[t]][t] = v
-        return out
-
-    def touched(self, x: float, y: float) -> np.ndarray:
-        """Tiles whose demand a pick at ``(x, y)`` can reach (within twice the reach)."""
-        _, tiles = self.grid.near(np.array([x]), np.array([y]), 2.0 * self.grid.reach)
-        return tiles
 
 
 @dataclass
@@ -90,38 +67,6 @@ def online_bound(hosts: Hosts, budgets: Sequence[int]) -> tuple[np.ndarray, floa
     gains = np.sort(np.concatenate([g for g, _ in answers.values()]))[::-1]
     sums = np.concatenate([[0.0], np.cumsum(gains)])
     return np.array([value + sums[min(int(b), len(gains))] for b in budgets]), value
-
-
-#: Multipliers ``alpha`` of the one-parameter Lagrangian bound (0 is the online bound).
-ALPHAS = np.array([0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85])
-
-
-def line_bound(hosts: Hosts, budgets: Sequence[int]) -> np.ndarray | None:
-    """The Lagrangian bound along one line of multipliers, for every budget.
-
-    For plain coverage and any multipliers ``u`` with ``0 <= u_i <= w_i``,
-    ``OPT <= f0 + sum_i (r_i - u_i) + (sum of the b largest column sums of u)``, where
-    ``f0`` is the weight covered at the start (existing cameras, forced sites) and ``r``
-    the weight not covered then (Church & ReVelle's relaxation, multipliers on the
-    coverage constraints). With ``u = w`` on points the plan leaves uncovered and
-    ``u = alpha * w`` on points its picks cover this is
-    ``f0 + (1 - alpha) * (f(S) - f0) + top_b(gain + alpha * covered)``; ``alpha = 0``
-    gives the online bound. The smallest over :data:`ALPHAS` is returned (``None``
-    unless the coverage is plain).
-    """
-    top = max([int(b) for b in budgets] + [0])
-    answers = hosts.call("line_tops", dict.fromkeys(range(len(hosts.actors)), (top, ALPHAS)))
-    if any(a is None for a in answers.values()):
-        return None
-    value = float(sum(a[1] for a in answers.values()))
-    start = float(sum(a[2] for a in answers.values()))
-    tops = -np.sort(-np.concatenate([a[0] for a in answers.values()], axis=1), axis=1)
-    sums = np.concatenate([np.zeros((len(ALPHAS), 1)), np.cumsum(tops, axis=1)], axis=1)
-    out = []
-    for b in budgets:
-        k = min(int(b), tops.shape[1])
-        out.append(float(np.min(start + (1 - ALPHAS) * (value - start) + sums[:, k])))
-    return np.array(out)
 
 
 def _walk(
@@ -194,16 +139,22 @@ def _step(hosts: Hosts, commits: dict, want: set[int], size: dict[int, int],
             lists[t], pos[t] = prop, 0
 
 
-def _observe(hosts: Hosts, run: GreedyRun, budgets: Sequence[int], *, line: bool) -> None:
-    """Tighten the run's bounds with the online (and the line) bound at the state now."""
+def _observe(hosts: Hosts, run: GreedyRun, budgets: Sequence[int], *, steps: int) -> None:
+    """Tighten the run's bounds: the online bound at the state now, and the Lagrangian.
+
+    With ``steps`` above 0, that many Lagrangian steps for the budget the picks have
+    reached (or the last budget).
+    """
     t1 = time.perf_counter()
     bounds, run.value = online_bound(hosts, budgets)
     run.online = np.minimum(run.online, bounds) if run.online.size else bounds
     run.bounds = np.minimum(run.bounds, bounds)
-    if line:
-        lagrange = line_bound(hosts, budgets)
+    if steps > 0:
+        reached = [t for t, b in enumerate(budgets) if int(b) == len(run.order)]
+        t = reached[0] if reached else len(budgets) - 1
+        lagrange = lagrangian_descent(hosts, int(budgets[t]), run.value, steps)
         if lagrange is not None:
-            run.bounds = np.minimum(run.bounds, lagrange)
+            run.bounds[t] = min(run.bounds[t], lagrange)
     run.seconds_bound += time.perf_counter() - t1
 
 
@@ -215,13 +166,16 @@ def distributed_greedy(
     checkpoints: frozenset[int],
     budgets: Sequence[int],
     done: int = 0,
-    line_at: frozenset[int] = frozenset(),
+    dual_at: frozenset[int] = frozenset(),
+    dual_steps: int = 0,
 ) -> GreedyRun:
     """Run greedy to ``count`` more picks (``done`` picks, the forced ones, came before).
 
     ``checkpoints`` are total pick counts at which the online bound is evaluated for
-    ``budgets`` (besides the start and the end); at those in ``line_at`` and at the end
-    the one-parameter Lagrangian bound (:func:`line_bound`) too.
+    ``budgets`` (besides the start and the end); at those in ``dual_at`` the Lagrangian
+    bound of that budget with ``dual_steps // 2`` subgradient steps
+    (:func:`planner.distributed.lagrange.lagrangian_descent`), and at the end that of
+    the last budget with ``dual_steps``.
     """
     run = GreedyRun()
     t0 = time.perf_counter()
@@ -244,8 +198,9 @@ def distributed_greedy(
         _step(hosts, commits, want, size, lists, pos)
         run.proposals += len(want)
         if done + len(run.order) in checkpoints and len(run.order) < count:
-            _observe(hosts, run, budgets, line=done + len(run.order) in line_at)
-    _observe(hosts, run, budgets, line=True)
+            at = done + len(run.order) in dual_at
+            _observe(hosts, run, budgets, steps=dual_steps // 2 if at else 0)
+    _observe(hosts, run, budgets, steps=dual_steps)
     logger.info("distributed greedy: %d picks in %d rounds, %d proposals",
                 len(run.order), run.rounds, run.proposals)
     return run

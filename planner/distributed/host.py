@@ -7,15 +7,19 @@ of tiles, so one message per host and round carries all of its tiles' work.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from planner.coverage.disc import DecayBands
+from planner.distributed.dual import TileDual, top_rows
+from planner.distributed.partition import Grid
 from planner.distributed.tile import Proposal, TileData, TileState
 
-__all__ = ["TileHost"]
+__all__ = ["Hosts", "TileHost"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +50,32 @@ def _slice(by_tile, tile: int) -> dict[str, np.ndarray]:
     return {c: v[a:b] for c, v in arrays.items()}
 
 
+@dataclass
+class Hosts:
+    """The actors and which tile lives on which (coordinator side)."""
+
+    actors: list
+    host_of: dict[int, int]
+    grid: Grid
+
+    def call(self, method: str, per_host: dict[int, object]) -> dict[int, object]:
+        """Call ``method`` on several hosts at once; results by host."""
+        futures = {h: getattr(self.actors[h], method)(arg) for h, arg in per_host.items()}
+        return {h: f.result() for h, f in futures.items()}
+
+    def by_host(self, per_tile: dict[int, object]) -> dict[int, dict[int, object]]:
+        """Group per-tile values by the host that keeps the tile."""
+        out: dict[int, dict[int, object]] = defaultdict(dict)
+        for t, v in per_tile.items():
+            out[self.host_of[t]][t] = v
+        return out
+
+    def touched(self, x: float, y: float) -> np.ndarray:
+        """Tiles whose demand a pick at ``(x, y)`` can reach (within twice the reach)."""
+        _, tiles = self.grid.near(np.array([x]), np.array([y]), 2.0 * self.grid.reach)
+        return tiles
+
+
 class TileHost:
     """The tiles of one host, built on the worker from its partitions of the shuffle.
 
@@ -73,6 +103,7 @@ class TileHost:
         forbidden: np.ndarray,
     ) -> None:
         self.tiles: dict[int, TileState] = {}
+        self.duals: dict[int, TileDual] = {}
         dem = _by_tile(demand, ("x", "y", "w", "row", "own"))
         sit = _by_tile(sites, ("x", "y", "index"))
         n_demand, n_sites = len(demand), len(sites)
@@ -135,20 +166,43 @@ class TileHost:
             tile.mark_start()
         return len(self.tiles)
 
-    def line_tops(self, work: tuple[int, np.ndarray]) -> tuple[np.ndarray, float, float] | None:
-        """:meth:`TileState.line_tops` merged over this host's tiles (``None``: not plain)."""
-        count, alphas = work
-        rows, value, start = [], 0.0, 0.0
-        for tile in self.tiles.values():
-            got = tile.line_tops(count, alphas)
-            if got is None:
-                return None
-            rows.append(got[0])
-            value += got[1]
-            start += got[2]
-        merged = np.concatenate(rows, axis=1) if rows else np.zeros((len(alphas), 0))
-        k = min(count, merged.shape[1])
-        return -np.sort(-merged, axis=1)[:, :k], value, start
+    def dual_begin(self, _: object = None) -> tuple[float, float] | None:
+        """Start a Lagrangian descent: ``(sum(w - v), covered at the start)``, owned points.
+
+        ``None`` unless coverage is plain (qualities 0 or 1).
+        """
+        if any(not tile.problem.binary for tile in self.tiles.values()):
+            return None
+        self.duals = {t: TileDual(tile) for t, tile in sorted(self.tiles.items())}
+        return (float(sum(d.slack() for d in self.duals.values())),
+                float(sum(d.constant() for d in self.duals.values())))
+
+    def dual_tops(self, count: int) -> tuple[np.ndarray, ...]:
+        """The ``count`` largest column sums over this host's free sites: value, index, x, y."""
+        parts = [d.tops(count) for d in self.duals.values()]
+        merged = tuple(np.concatenate([p[k] for p in parts]) if parts else np.zeros(0)
+                       for k in range(4))
+        rows = top_rows(merged[0], merged[1], count)
+        return tuple(a[rows].copy() for a in merged)
+
+    def dual_direction(self, work: tuple[tuple[float, int], Mapping[int, tuple]]) -> float:
+        """Count the chosen sites, set the directions; the squared norm over owned points."""
+        cut, foreign = work
+        empty = (np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
+        return float(sum(d.direction_norm(cut, foreign.get(t, empty))
+                         for t, d in self.duals.items()))
+
+    def dual_move(self, work: tuple[float, int]) -> tuple[float, tuple[np.ndarray, ...]]:
+        """Take the step; ``sum(w - v)`` after it and the new largest column sums."""
+        step, count = work
+        slack = float(sum(d.move(step) for d in self.duals.values()))
+        return slack, self.dual_tops(count)
+
+    def dual_end(self, _: object = None) -> int:
+        """Drop the multipliers; the most bytes they held."""
+        held = sum(d.nbytes() for d in self.duals.values())
+        self.duals = {}
+        return int(held)
 
     def cells(self, grid: tuple[float, float, float]) -> pd.DataFrame:
         """Owned demand summed per square cell of the grid ``(x0, y0, side)``.

@@ -36,6 +36,7 @@ from planner.distributed.partition import (
 )
 from planner.distributed.result import assemble
 from planner.plan.result import Plan
+from planner.solver.bounds import lagrangian_steps
 from planner.solver.constraints import phase_sizes
 from planner.solver.optimise import _checkpoints
 
@@ -219,6 +220,18 @@ def _forced(hosts: Hosts, table: pd.DataFrame) -> list[float]:
     return gains
 
 
+#: Most Lagrangian steps by default on a cluster: every step is two round trips to the hosts.
+MAX_BOUND_STEPS = 300
+
+
+def _bound_steps(cluster: ClusterOptions, tiles: dict) -> int:
+    """Lagrangian steps for the whole plan's bound (as on one machine, at most 300)."""
+    if cluster.bound_steps is not None:
+        return int(cluster.bound_steps)
+    pairs = sum(int(s["pairs"]) for host in tiles.values() for s in host.values())
+    return min(lagrangian_steps(pairs), MAX_BOUND_STEPS)
+
+
 def plan_distributed(client: Any, inputs: DistributedInputs, options: PlanOptions,
                      cluster: ClusterOptions | None = None, *, title: str = "camplan plan",
                      inputs_fingerprints: dict[str, str] | None = None) -> Plan:
@@ -271,7 +284,8 @@ def _plan(client: Any, inputs: DistributedInputs, options: PlanOptions, cluster:
     run = distributed_greedy(hosts, sorted(host_of), ends[-1] - n_fixed,
                              checkpoints=_checkpoints(ends[-1], tuple(ends)),
                              budgets=[e - n_fixed for e in ends], done=n_fixed,
-                             line_at=frozenset(ends))
+                             dual_at=frozenset(ends),
+                             dual_steps=_bound_steps(cluster, tiles))
     timings["greedy"] = time.perf_counter() - t2 - run.seconds_bound
     timings["bound"] = run.seconds_bound
     order = [int(i) for i in forced["index"]] + run.order

@@ -136,9 +136,9 @@ def assemble(sites_g: Any, offsets: np.ndarray, table: Any, order: list[int],
 
 
 def _method(run: GreedyRun) -> str:
-    """How the whole plan's bound was found: the line Lagrangian when it is tighter."""
+    """How the whole plan's bound was found: the Lagrangian when it is tighter."""
     tighter = run.bounds[-1] < run.online[-1] * (1 - 1e-12)
-    return "lagrangian-line" if tighter else "online-submodular"
+    return "lagrangian" if tighter else "online-submodular"
 
 
 def _owners(per_tile: list[dict]) -> dict[str, float]:

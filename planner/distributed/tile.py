@@ -105,6 +105,7 @@ class TileState:
         self.start = base.copy()
         self.available = ~np.isin(self.index, forbidden)
         self.eligible = self.available.copy()
+        self.free = self.available.copy()  # sites the bound may add: not forbidden nor forced
         gains = self._gains(self.best)
         live = np.flatnonzero(self.available & (gains > 0))
         self.keys = np.empty(len(live) + 1)
@@ -190,31 +191,7 @@ class TileState:
     def mark_start(self) -> None:
         """Remember the qualities now (existing cameras and forced sites): the start state."""
         self.start = self.best.copy()
-
-    def line_tops(self, count: int, alphas: np.ndarray) -> tuple[np.ndarray, float, float] | None:
-        """For every ``alpha``, the ``count`` largest ``gain + alpha * covered`` of eligible sites.
-
-        ``gain`` is a site's uncovered weight now, ``covered`` the weight it sees that the
-        picks since :meth:`mark_start` cover: the column sums of the Lagrange multipliers
-        ``u = w`` (uncovered) and ``u = alpha * w`` (covered since the start). Returns the
-        tops (one row per alpha, largest first), the owned covered weight now and at the
-        start; ``None`` unless coverage is plain (qualities 0 or 1).
-        """
-        if not self.problem.binary:
-            return None
-        csc, w = self.problem.csc, self.problem.weights
-        gains = self._gains(self.best)
-        since = _column_gains(csc.indptr, csc.indices, csc.data, w,
-                              1.0 - (self.best - self.start))
-        gains[~self.eligible] = 0.0
-        since[~self.eligible] = 0.0
-        k = min(count, gains.size)
-        tops = np.zeros((len(alphas), k))
-        for a, alpha in enumerate(alphas):
-            v = gains + alpha * since
-            tops[a] = np.sort(np.partition(v, v.size - k)[v.size - k :])[::-1] if k else v[:0]
-        own = self.own
-        return tops, float(np.dot(w[own], self.best[own])), float(np.dot(w[own], self.start[own]))
+        self.free = self.available.copy()
 
     def covered_points(self) -> dict[str, np.ndarray]:
         """Owned points with their weight and reached quality (for summaries)."""
