@@ -11,16 +11,13 @@ counts once; column sums run over a tile's own sites only, so every site counts 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 from numba import njit
 
 from planner.coverage.disc import coverage_matrix
 from planner.solver.bounds import DEFLECTION
-
-if TYPE_CHECKING:
-    from planner.distributed.tile import TileState
 
 __all__ = ["TileDual", "top_rows"]
 
@@ -99,7 +96,7 @@ class TileDual:
     online bound's multipliers.
     """
 
-    def __init__(self, tile: TileState) -> None:
+    def __init__(self, tile: Any) -> None:  # a planner.distributed.tile.TileState
         self.tile = tile
         weights = tile.problem.weights
         self.residual = (tile.start < 1.0) & (weights > 0)
@@ -156,7 +153,8 @@ class TileDual:
     def nbytes(self) -> int:
         """Bytes of the multipliers and their direction."""
         cached = sum(r.nbytes for r in self._foreign.values())
-        return int(self.v.nbytes * 3 + self.residual.nbytes + self.sums.nbytes + cached)
+        return int(self.v.nbytes * 3 + self.residual.nbytes + self.sums.nbytes
+                   + self.columns.nbytes + cached)
 
     def _foreign_rows(self, index: np.ndarray, xy: np.ndarray) -> list[np.ndarray]:
         """Rows of this tile's copies each foreign site sees (cached by site)."""

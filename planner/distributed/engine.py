@@ -17,7 +17,11 @@ import dask
 
 from geodata.errors import OptionError
 
-__all__ = ["ClusterOptions", "cluster_client"]
+__all__ = ["TILE_SHARE", "ClusterOptions", "cluster_client"]
+
+#: Share of a worker's memory limit its tiles may hold; beyond it tiles go to disk (Dask's
+#: own spill threshold, ``distributed.worker.memory.target``, is 0.6 too).
+TILE_SHARE = 0.6
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,10 @@ class ClusterOptions:
         Side of a tile in metres (0: chosen from the area and the worker count).
     summary_cell_m
         Side of the grid cells the demand is summarised on for the outputs.
+    tile_memory
+        Bytes of tiles a worker keeps in memory (shared by its hosts); the least recently
+        used others wait in the worker's local directory. ``None``: :data:`TILE_SHARE`
+        of the worker's memory limit (no limit when the worker has none); 0: no limit.
     bound_steps
         Lagrangian subgradient steps for the whole plan's bound (half as many at earlier
         phase ends); ``None``: as many as one machine takes
@@ -56,6 +64,7 @@ class ClusterOptions:
     hosts_per_worker: int = 4
     tile_m: float = 0.0
     summary_cell_m: float = 1000.0
+    tile_memory: int | None = None
     bound_steps: int | None = None
 
     @property
@@ -74,6 +83,8 @@ class ClusterOptions:
                               "cluster's workers have their own limits")
         if self.hosts_per_worker < 1:
             raise OptionError("hosts_per_worker", "must be at least 1")
+        if self.tile_memory is not None and self.tile_memory < 0:
+            raise OptionError("tile_memory", "must be 0 (no limit) or more bytes")
         if self.bound_steps is not None and self.bound_steps < 0:
             raise OptionError("bound_steps", "must be 0 or more subgradient steps")
         if self.tile_m < 0 or self.summary_cell_m <= 0:
@@ -106,9 +117,10 @@ def cluster_client(options: ClusterOptions) -> Iterator[object]:
             client.close()
         return
     logging.getLogger("distributed").setLevel(logging.ERROR)  # its start/stop chatter
-    # The optimiser's state lives in actors, which Dask cannot spill: a worker paused at
-    # 80 % of its limit would wait for memory that never frees. Spilling stays on (for
-    # the shuffle), and a worker above 95 % is still restarted.
+    # The optimiser's state lives in actors, which Dask cannot spill (they spill their own
+    # tiles to disk above TILE_SHARE of the limit): a worker paused at 80 % of its limit
+    # would wait for memory Dask cannot free. Spilling stays on (for the shuffle), and a
+    # worker above 95 % is still restarted.
     try:
         with dask.config.set({"distributed.worker.memory.pause": False}):
             cluster = cluster_cls(

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -17,11 +18,20 @@ import pandas as pd
 from planner.coverage.disc import DecayBands
 from planner.distributed.dual import TileDual, top_rows
 from planner.distributed.partition import Grid
+from planner.distributed.store import TileStore
 from planner.distributed.tile import Proposal, TileData, TileState
 
 __all__ = ["Hosts", "TileHost"]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _dual(tile: TileState) -> TileDual:
+    if tile.dual is None:
+        raise RuntimeError("a Lagrangian step before dual_begin")
+    return tile.dual
 
 
 def _near(xy: np.ndarray, lo: np.ndarray, hi: np.ndarray, reach: float) -> np.ndarray:
@@ -91,6 +101,9 @@ class TileHost:
         Existing cameras' coordinates by owner (all of them; each tile keeps its own).
     forbidden
         Global indices of sites that must not be chosen.
+    budget
+        Bytes of tiles kept in memory (0: no limit); the least recently used others
+        wait on the worker's disk (:class:`planner.distributed.store.TileStore`).
     """
 
     def __init__(
@@ -101,13 +114,14 @@ class TileHost:
         bands: DecayBands | None,
         cameras: Mapping[str, np.ndarray],
         forbidden: np.ndarray,
+        budget: int = 0,
     ) -> None:
-        self.tiles: dict[int, TileState] = {}
-        self.duals: dict[int, TileDual] = {}
+        self.store = TileStore(budget)
         dem = _by_tile(demand, ("x", "y", "w", "row", "own"))
         sit = _by_tile(sites, ("x", "y", "index"))
         n_demand, n_sites = len(demand), len(sites)
         del demand, sites  # only the arrays sorted by tile are kept while tiles are built
+        self.binary = True
         for tile in sorted(set(dem[0]) | set(sit[0])):
             d = _slice(dem, tile)
             s = _slice(sit, tile)
@@ -115,25 +129,34 @@ class TileHost:
             lo, hi = (xy.min(axis=0), xy.max(axis=0)) if len(xy) else (np.zeros(2), np.zeros(2))
             near = {k: _near(np.asarray(v, dtype=np.float64).reshape(-1, 2), lo, hi, radius_m)
                     for k, v in cameras.items()}
-            self.tiles[tile] = TileState(TileData(d, s), radius_m, bands, near, forbidden)
-        logger.info("host: %d tiles, %d demand rows, %d sites", len(self.tiles), n_demand,
-                    n_sites)
+            state = TileState(TileData(d, s), radius_m, bands, near, forbidden)
+            self.binary = self.binary and state.problem.binary
+            self.store.put(tile, state)
+        logger.info("host: %d tiles, %d demand rows, %d sites; %s", len(self.store), n_demand,
+                    n_sites, self.store.stats())
+
+    def _each(self, fn: Callable[[int, TileState], T]) -> list[T]:
+        """``fn`` on every tile (those in memory first); the answers in tile order."""
+        got = {t: fn(t, tile) for t, tile in self.store.each()}
+        return [got[t] for t in sorted(got)]
 
     def summary(self, _: object = None) -> dict[int, dict[str, object]]:
         """Sizes, weights and owners' coverage of every tile."""
-        out: dict[int, dict[str, object]] = {}
-        for t, tile in self.tiles.items():
-            out[t] = {**tile.summary(), "owners": dict(tile.owners)}
-        return out
+        out = self._each(lambda t, tile: (t, {**tile.summary(), "owners": dict(tile.owners)}))
+        return dict(out)
+
+    def memory(self, _: object = None) -> dict[str, int]:
+        """The tile store's budget, bytes in memory (now, at most), bytes spilled, reads."""
+        return self.store.stats()
 
     def propose(self, wants: Mapping[int, int]) -> dict[int, Proposal]:
         """The next picks of the tiles asked, so many each."""
-        return {t: self.tiles[t].propose(int(k)) for t, k in wants.items()}
+        return {t: self.store.get(t).propose(int(k)) for t, k in wants.items()}
 
     def commit(self, commits: Mapping[int, tuple[int, np.ndarray]]) -> int:
         """Take each tile's own accepted picks and other tiles' picks near it."""
         for t, (n_own, foreign) in commits.items():
-            self.tiles[t].commit(int(n_own), foreign)
+            self.store.get(t).commit(int(n_own), foreign)
         return len(commits)
 
     def step(self, work: tuple[Mapping[int, tuple[int, np.ndarray]], Mapping[int, int]]
@@ -146,40 +169,38 @@ class TileHost:
     def force(self, pick: tuple[int, int]) -> float:
         """Pick the site ``index`` of ``tile`` now (a forced site); its gain."""
         tile, index = pick
-        return self.tiles[int(tile)].force(int(index))
+        return self.store.get(int(tile)).force(int(index))
 
     def top_gains(self, count: int) -> tuple[np.ndarray, float]:
         """The ``count`` largest gains over this host's tiles, and its covered weight."""
-        tops, value = [], 0.0
-        for tile in self.tiles.values():
-            top, covered = tile.top_gains(count)
-            tops.append(top)
-            value += covered
-        merged = np.concatenate(tops) if tops else np.zeros(0)
+        answers = self._each(lambda _, tile: tile.top_gains(count))
+        merged = np.concatenate([a[0] for a in answers]) if answers else np.zeros(0)
         k = min(count, merged.size)
-        merged = np.sort(merged)[::-1][:k].copy()
-        return merged, value
+        return np.sort(merged)[::-1][:k].copy(), float(sum(a[1] for a in answers))
 
     def mark_start(self, _: object = None) -> int:
         """Remember every tile's qualities now as the start state (after forced sites)."""
-        for tile in self.tiles.values():
-            tile.mark_start()
-        return len(self.tiles)
+        return len(self._each(lambda _, tile: tile.mark_start()))
 
     def dual_begin(self, _: object = None) -> tuple[float, float] | None:
         """Start a Lagrangian descent: ``(sum(w - v), covered at the start)``, owned points.
 
         ``None`` unless coverage is plain (qualities 0 or 1).
         """
-        if any(not tile.problem.binary for tile in self.tiles.values()):
+        if not self.binary:
             return None
-        self.duals = {t: TileDual(tile) for t, tile in sorted(self.tiles.items())}
-        return (float(sum(d.slack() for d in self.duals.values())),
-                float(sum(d.constant() for d in self.duals.values())))
+
+        def begin(t: int, tile: TileState) -> tuple[float, float]:
+            tile.dual = TileDual(tile)
+            self.store.refresh(t)
+            return tile.dual.slack(), tile.dual.constant()
+
+        answers = self._each(begin)
+        return float(sum(a[0] for a in answers)), float(sum(a[1] for a in answers))
 
     def dual_tops(self, count: int) -> tuple[np.ndarray, ...]:
         """The ``count`` largest column sums over this host's free sites: value, index, x, y."""
-        parts = [d.tops(count) for d in self.duals.values()]
+        parts = self._each(lambda _, tile: _dual(tile).tops(count))
         merged = tuple(np.concatenate([p[k] for p in parts]) if parts else np.zeros(0)
                        for k in range(4))
         rows = top_rows(merged[0], merged[1], count)
@@ -189,20 +210,32 @@ class TileHost:
         """Count the chosen sites, set the directions; the squared norm over owned points."""
         cut, foreign = work
         empty = (np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
-        return float(sum(d.direction_norm(cut, foreign.get(t, empty))
-                         for t, d in self.duals.items()))
+
+        def direction(t: int, tile: TileState) -> float:
+            norm = _dual(tile).direction_norm(cut, foreign.get(t, empty))
+            self.store.refresh(t)  # the foreign sites' rows are cached with the tile
+            return norm
+
+        return float(sum(self._each(direction)))
 
     def dual_move(self, work: tuple[float, int]) -> tuple[float, tuple[np.ndarray, ...]]:
         """Take the step; ``sum(w - v)`` after it and the new largest column sums."""
         step, count = work
-        slack = float(sum(d.move(step) for d in self.duals.values()))
+        slack = float(sum(self._each(lambda _, tile: _dual(tile).move(step))))
         return slack, self.dual_tops(count)
 
     def dual_end(self, _: object = None) -> int:
         """Drop the multipliers; the most bytes they held."""
-        held = sum(d.nbytes() for d in self.duals.values())
-        self.duals = {}
-        return int(held)
+
+        def end(t: int, tile: TileState) -> int:
+            if tile.dual is None:  # no descent began (coverage not plain)
+                return 0
+            held = tile.dual.nbytes()
+            tile.dual = None
+            self.store.refresh(t)
+            return held
+
+        return int(sum(self._each(end)))
 
     def cells(self, grid: tuple[float, float, float]) -> pd.DataFrame:
         """Owned demand summed per square cell of the grid ``(x0, y0, side)``.
@@ -211,7 +244,7 @@ class TileHost:
         """
         x0, y0, size = grid
         parts = []
-        for tile in self.tiles.values():
+        for _, tile in self.store.each():
             p = tile.covered_points()
             if not len(p["x"]):
                 continue

@@ -24,7 +24,7 @@ import pandas as pd
 from geodata.crs import is_metric
 from geodata.errors import LayerError, OptionError
 from planner.api import PlanOptions
-from planner.distributed.engine import ClusterOptions
+from planner.distributed.engine import TILE_SHARE, ClusterOptions
 from planner.distributed.greedy import Hosts, distributed_greedy
 from planner.distributed.host import TileHost
 from planner.distributed.partition import (
@@ -188,16 +188,31 @@ def _cameras(existing: gpd.GeoDataFrame | None, owner_column: str, crs: Any):
     return {name: xy[(owner == name).to_numpy()] for name in sorted(owner.unique())}, ext
 
 
+def _budgets(client: Any, n_hosts: int, cluster: ClusterOptions) -> tuple[list[str], list[int]]:
+    """The worker of every host and the bytes of tiles the host may keep in memory."""
+    info = client.scheduler_info()["workers"]
+    workers = sorted(info)
+    per_worker = [sum(1 for h in range(n_hosts) if h % len(workers) == k)
+                  for k in range(len(workers))]
+    budgets = []
+    for h in range(n_hosts):
+        k = h % len(workers)
+        limit = (cluster.tile_memory if cluster.tile_memory is not None
+                 else int(TILE_SHARE * (info[workers[k]].get("memory_limit") or 0)))
+        budgets.append(max(1, int(limit) // per_worker[k]) if limit else 0)
+    return [workers[h % len(workers)] for h in range(n_hosts)], budgets
+
+
 def _start_hosts(client: Any, demand: dd.DataFrame, sites: dd.DataFrame, host_of: dict,
-                 args: tuple) -> list:
+                 args: tuple, cluster: ClusterOptions) -> list:
     """One actor per host, each built on a worker from its partitions of the shuffle."""
     d_parts = client.compute(demand.to_delayed())
     s_parts = client.compute(sites.to_delayed())
-    workers = sorted(client.scheduler_info()["workers"])
     n_hosts = max(host_of.values()) + 1
+    workers, budgets = _budgets(client, n_hosts, cluster)
     futures = [
-        client.submit(TileHost, d_parts[h], s_parts[h], *args, actor=True,
-                      workers=[workers[h % len(workers)]], allow_other_workers=False)
+        client.submit(TileHost, d_parts[h], s_parts[h], *args, budgets[h], actor=True,
+                      workers=[workers[h]], allow_other_workers=False)
         for h in range(n_hosts)
     ]
     actors = []
@@ -273,7 +288,7 @@ def _plan(client: Any, inputs: DistributedInputs, options: PlanOptions, cluster:
     t1 = time.perf_counter()
     args = (options.radius_m, options.bands or None, cameras,
             forbidden["index"].to_numpy(dtype=np.int64))
-    hosts = Hosts(_start_hosts(client, d_sh, s_sh, host_of, args), host_of, grid)
+    hosts = Hosts(_start_hosts(client, d_sh, s_sh, host_of, args, cluster), host_of, grid)
     tiles = hosts.call("summary", dict.fromkeys(range(len(hosts.actors))))
     timings["coverage"] = time.perf_counter() - t1
     t2 = time.perf_counter()
@@ -291,11 +306,11 @@ def _plan(client: Any, inputs: DistributedInputs, options: PlanOptions, cluster:
     order = [int(i) for i in forced["index"]] + run.order
     summary = hosts.call("cells", dict.fromkeys(range(len(hosts.actors)),
                                                 (grid.x0, grid.y0, cluster.summary_cell_m)))
+    memory = hosts.call("memory", dict.fromkeys(range(len(hosts.actors))))
     return assemble(
         sites_g, site_offsets, table, order, forced_gains + run.gains, run, tiles,
         summary, ends=ends, options=replace(options, local_search=False, exact="never"),
         cluster=cluster, existing=existing, crs=crs, site_id=inputs.site_id,
-        hosts=len(hosts.actors), timings=timings, title=title, x0=grid.x0, y0=grid.y0,
-        tile_m=grid.cell,
-        fingerprints=fingerprints,
+        hosts=len(hosts.actors), memory=memory, timings=timings, title=title, x0=grid.x0,
+        y0=grid.y0, tile_m=grid.cell, fingerprints=fingerprints,
     )

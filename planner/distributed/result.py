@@ -141,6 +141,20 @@ def _method(run: GreedyRun) -> str:
     return "lagrangian" if tighter else "online-submodular"
 
 
+def _memory(per_host: dict) -> dict[str, Any]:
+    """What the hosts' tile stores held and spilled, in total and per host."""
+    hosts = [per_host[h] for h in sorted(per_host)]
+    return {
+        "budget_bytes_per_host": [int(s["budget"]) for s in hosts],
+        "peak_bytes_per_host": [int(s["peak"]) for s in hosts],
+        "largest_tile_bytes_per_host": [int(s["largest"]) for s in hosts],
+        "spilled_bytes": int(sum(s["spilled_bytes"] for s in hosts)),
+        "spilled_bytes_per_host": [int(s["spilled_bytes"]) for s in hosts],
+        "spills": int(sum(s["spills"] for s in hosts)),
+        "reads": int(sum(s["loads"] for s in hosts)),
+    }
+
+
 def _owners(per_tile: list[dict]) -> dict[str, float]:
     owners: dict[str, float] = {}
     for s in per_tile:
@@ -158,6 +172,7 @@ def _engine(per_tile: list[dict], run: GreedyRun, kw: dict, side: float) -> dict
         "sites": int(sum(s["sites"] for s in per_tile)),
         "rounds": run.rounds, "proposals": run.proposals,
         "online_bound": float(run.online[-1]) if run.online.size else None,
+        "tile_memory": _memory(kw["memory"]),
         "demand_summary": f"demand summarised on {side:g} m cells (weight, covered share, "
                           "points): the map and demand layers show cells, not points",
     }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
@@ -25,6 +26,9 @@ from planner.solver.gains import column_gain
 from planner.solver.greedy import column_gain_kernel, greedy_steps
 from planner.solver.heap import heapify
 from planner.solver.problem import CoverageProblem
+
+if TYPE_CHECKING:
+    from planner.distributed.dual import TileDual
 
 __all__ = ["Proposal", "TileData", "TileState"]
 
@@ -119,6 +123,7 @@ class TileState:
         self._proposed = np.empty(0, dtype=np.int64)
         self._unit = np.ones(len(self.index))
         self._k_ptr = np.zeros(len(self.index) + 1, dtype=self.problem.csc.indptr.dtype)
+        self.dual: TileDual | None = None  # multipliers during a Lagrangian descent
 
     # --- what the coordinator asks ---------------------------------------------------------
 
@@ -136,11 +141,14 @@ class TileState:
         }
 
     def nbytes(self) -> int:
-        """Bytes held by the tile's arrays."""
+        """Bytes held by the tile's arrays (and its multipliers during a descent)."""
         csc = self.problem.csc
         arrays = (csc.data, csc.indices, csc.indptr, self.xy, self.best, self.problem.weights,
-                  self.keys, self.heap_sites, self.stamp, self.exact, self.site_xy)
-        return int(sum(a.nbytes for a in arrays))
+                  self.problem.baseline, self.start, self.own, self.keys, self.heap_sites,
+                  self.stamp, self.exact, self.site_xy, self.index, self.available,
+                  self.eligible, self.free, self._unit, self._k_ptr, self._proposed)
+        dual = self.dual.nbytes() if self.dual is not None else 0
+        return int(sum(a.nbytes for a in arrays)) + dual
 
     def propose(self, count: int) -> Proposal:
         """The next ``count`` greedy picks of this tile, on a copy of its state."""
