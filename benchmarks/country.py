@@ -14,8 +14,9 @@ them on a local cluster of ``--workers`` processes, each limited to
 
 (run here through :func:`planner.distributed.plan_distributed`, the function that
 command calls) and prints wall time, the peak memory of every worker process, the
-coverage, the online bound and gap, the tiles and hosts; and what the coverage
-relation alone would take on one machine. ``--hk`` also plans the Hong Kong-scale
+peak memory its tiles held and what they spilled to disk, the coverage, the bound
+(online or Lagrangian) and gap, the tiles and hosts; and what the coverage relation
+alone would take on one machine. ``--hk`` also plans the Hong Kong-scale
 instance of ``hk_scale.py`` on one machine (the whole command, plain greedy) and on
 1 and 2 workers, and checks the plans are the same.
 
@@ -148,14 +149,27 @@ def plan_on_cluster(demand, sites, *, workers: int, memory: str, sets: int,
     return plan, time.perf_counter() - t0, peaks
 
 
+def per_worker(values: list[int], workers: int) -> list[int]:
+    """Per-host figures summed per worker (host ``h`` lives on worker ``h % workers``)."""
+    return [sum(v for h, v in enumerate(values) if h % workers == k) for k in range(workers)]
+
+
+def _gb(values) -> str:
+    return " / ".join(f"{v / 2**30:.2f}" for v in values) + " GB"
+
+
 def _row(table: Table, name: str, plan, wall: float, peaks: dict[str, float], memory: str):
     e = plan.parameters["engine"]
+    held = e["tile_memory"]
+    n = len(peaks)
     table.add(name, fmt_seconds(wall), memory,
-              " / ".join(f"{v / 1024:.2f}" for v in sorted(peaks.values())) + " GB",
+              " / ".join(f"{peaks[w] / 1024:.2f}" for w in sorted(peaks)) + " GB",
+              _gb(per_worker(held["peak_bytes_per_host"], n)),
+              _gb(per_worker(held["spilled_bytes_per_host"], n)),
               f"{plan.coverage_share:.4%}",
               f"{plan.certificate.upper_bound / plan.total_weight:.4%}",
-              f"{plan.certificate.gap:.4%}", f"{e['tiles']} tiles / {e['hosts']} hosts",
-              f"{e['rounds']:,}", f"{e['pairs']:,}")
+              f"{plan.certificate.gap:.4%}", plan.certificate.method,
+              f"{e['tiles']} tiles / {e['hosts']} hosts", f"{e['rounds']:,}", f"{e['pairs']:,}")
 
 
 def _hk(table: Table, args: argparse.Namespace) -> None:
@@ -171,8 +185,8 @@ def _hk(table: Table, args: argparse.Namespace) -> None:
     s = single.summary
     peak = "-" if single.peak_rss_mb is None else f"{single.peak_rss_mb / 1024:.2f} GB"
     table.add("HK 1M x 100k, one machine (command, plain greedy)", fmt_seconds(single.wall_s),
-              "-", peak, f"{s['coverage_share']:.4%}", f"{s['upper_bound_share']:.4%}",
-              f"{s['gap']:.4%}", "-", "-", "-")
+              "-", peak, "-", "-", f"{s['coverage_share']:.4%}", f"{s['upper_bound_share']:.4%}",
+              f"{s['gap']:.4%}", s.get("bound_method", "-"), "-", "-", "-")
     ids = json.loads((folder / "out_greedy_single" / "sites.geojson").read_text())["features"]
     single_ids = [f["properties"]["site_id"] for f in ids]
     phases = tuple(int(p) for p in PHASES.split(","))
@@ -198,8 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    table = Table(["run", "wall", "memory limit / worker", "peak RSS per worker", "coverage",
-                   "bound", "gap", "partitions", "rounds", "coverage pairs"])
+    table = Table(["run", "wall", "memory limit / worker", "peak RSS per worker",
+                   "peak tile memory per worker", "spilled per worker", "coverage", "bound",
+                   "gap", "bound method", "partitions", "rounds", "coverage pairs"])
     if args.hk:
         _hk(table, args)
     t0 = time.perf_counter()
@@ -224,6 +239,10 @@ def main(argv: list[str] | None = None) -> int:
           f"geometries; each worker was limited to {args.worker_memory}; "
           f"the coordinator process peaked at {_peak_mb() / 1024:.2f} GB")
     print("stage timings (s):", {k: round(v, 1) for k, v in plan.timings.items()})
+    held = plan.parameters["engine"]["tile_memory"]
+    print(f"tile store: budget per host {held['budget_bytes_per_host'][0] / 2**30:.2f} GB "
+          f"(60 % of the worker's limit over its hosts), {held['spills']:,} tiles spilled "
+          f"({held['spilled_bytes'] / 2**30:.2f} GB written), {held['reads']:,} read back")
     print("phases:", [(p.cumulative_sets, f"{p.coverage_share:.4%}",
                        f"{p.upper_bound / plan.total_weight:.4%}") for p in plan.phases])
     return 0

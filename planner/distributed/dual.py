@@ -44,32 +44,34 @@ def _count(c_ptr, c_idx, columns, seen):
 
 
 @njit(cache=True)
-def _direction(seen, residual, w, v, direction, own):
+def _direction(seen, residual, weights, v, direction, own):
     """Deflected subgradient direction (in place); its squared norm over owned copies.
 
     As :func:`planner.solver.bounds._deflected_step`: components that would leave
-    ``[0, w_i]`` do not count.
+    ``[0, w_i]`` do not count (``w_i`` the weight on residual points, else 0).
     """
     norm = 0.0
     for i in range(len(v)):
+        w = weights[i] if residual[i] else 0.0
         g = seen[i] - 1.0 if residual[i] else 0.0
         d = DEFLECTION * g + (1.0 - DEFLECTION) * direction[i]
         direction[i] = d
-        if own[i] and not ((v[i] <= 0.0 and d > 0.0) or (v[i] >= w[i] and d < 0.0)):
+        if own[i] and not ((v[i] <= 0.0 and d > 0.0) or (v[i] >= w and d < 0.0)):
             norm += d * d
     return norm
 
 
 @njit(cache=True)
-def _move(w, v, direction, step, own):
+def _move(residual, weights, v, direction, step, own):
     """``v`` moved by ``-step * direction``, projected on ``[0, w]``; ``sum(w - v)`` owned."""
     total = 0.0
     for i in range(len(v)):
+        w = weights[i] if residual[i] else 0.0
         d = direction[i]
-        if not ((v[i] <= 0.0 and d > 0.0) or (v[i] >= w[i] and d < 0.0)):
-            v[i] = min(max(v[i] - step * d, 0.0), w[i])
+        if not ((v[i] <= 0.0 and d > 0.0) or (v[i] >= w and d < 0.0)):
+            v[i] = min(max(v[i] - step * d, 0.0), w)
         if own[i]:
-            total += w[i] - v[i]
+            total += w - v[i]
     return total
 
 
@@ -100,8 +102,7 @@ class TileDual:
         self.tile = tile
         weights = tile.problem.weights
         self.residual = (tile.start < 1.0) & (weights > 0)
-        self.w = np.where(self.residual, weights, 0.0)
-        self.v = self.w * (1.0 - tile.best)
+        self.v = np.where(self.residual, weights, 0.0) * (1.0 - tile.best)
         self.direction = np.zeros(len(self.v))
         self.columns = np.flatnonzero(tile.free)
         self.sums = np.zeros(len(self.columns))
@@ -115,7 +116,8 @@ class TileDual:
     def slack(self) -> float:
         """``sum(w - v)`` over owned copies."""
         own = self.tile.own
-        return float(np.sum(self.w[own] - self.v[own]))
+        w = np.where(self.residual, self.tile.problem.weights, 0.0)
+        return float(np.sum(w[own] - self.v[own]))
 
     def tops(self, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The ``count`` largest column sums of ``v`` over free sites: value, index, x, y."""
@@ -144,16 +146,18 @@ class TileDual:
         _count(csc.indptr, csc.indices, chosen, seen)
         for rows in self._foreign_rows(*foreign):
             seen[rows] += 1
-        return float(_direction(seen, self.residual, self.w, self.v, self.direction, tile.own))
+        return float(_direction(seen, self.residual, tile.problem.weights, self.v,
+                                self.direction, tile.own))
 
     def move(self, step: float) -> float:
         """Take the step; ``sum(w - v)`` over owned copies after it."""
-        return float(_move(self.w, self.v, self.direction, float(step), self.tile.own))
+        return float(_move(self.residual, self.tile.problem.weights, self.v, self.direction,
+                           float(step), self.tile.own))
 
     def nbytes(self) -> int:
         """Bytes of the multipliers and their direction."""
         cached = sum(r.nbytes for r in self._foreign.values())
-        return int(self.v.nbytes * 3 + self.residual.nbytes + self.sums.nbytes
+        return int(self.v.nbytes * 2 + self.residual.nbytes + self.sums.nbytes
                    + self.columns.nbytes + cached)
 
     def _foreign_rows(self, index: np.ndarray, xy: np.ndarray) -> list[np.ndarray]:
