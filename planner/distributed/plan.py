@@ -4,8 +4,10 @@ Layers are read as dask-geopandas frames, cut into tiles with halos, shuffled to
 optimiser actors (one or more per worker) that build their coverage blocks where
 they live; the coordinator (this process) runs the distributed greedy
 (:mod:`planner.distributed.greedy`), which chooses exactly the sites the
-single-machine greedy chooses, and the online submodular bound. Only the chosen
-sites, per-tile counters and a per-cell summary of the demand come back.
+single-machine greedy chooses, the online submodular bound and the Lagrangian bound
+(:mod:`planner.distributed.lagrange`). Tiles beyond a host's memory budget wait on
+the worker's disk (:mod:`planner.distributed.store`). Only the chosen sites,
+per-tile counters and a per-cell summary of the demand come back.
 """
 
 from __future__ import annotations
@@ -253,8 +255,8 @@ def plan_distributed(client: Any, inputs: DistributedInputs, options: PlanOption
     """Plan on the Dask cluster of ``client``: the single-machine greedy plan, site for site.
 
     Local search and exact solving are off on a cluster (the plan is plain greedy);
-    the certificate is the online submodular bound. Budgets and a minimum spacing are
-    not available on a cluster yet (an error says so).
+    the certificate is the tighter of the online submodular and the Lagrangian bound.
+    Budgets and a minimum spacing are not available on a cluster yet (an error says so).
     """
     with client.as_current():  # every compute and persist below runs on this client
         return _plan(client, inputs, options, cluster or ClusterOptions(), title,
