@@ -149,11 +149,6 @@ def plan_on_cluster(demand, sites, *, workers: int, memory: str, sets: int,
     return plan, time.perf_counter() - t0, peaks
 
 
-def per_worker(values: list[int], workers: int) -> list[int]:
-    """Per-host figures summed per worker (host ``h`` lives on worker ``h % workers``)."""
-    return [sum(v for h, v in enumerate(values) if h % workers == k) for k in range(workers)]
-
-
 def _gb(values) -> str:
     return " / ".join(f"{v / 2**30:.2f}" for v in values) + " GB"
 
@@ -161,11 +156,9 @@ def _gb(values) -> str:
 def _row(table: Table, name: str, plan, wall: float, peaks: dict[str, float], memory: str):
     e = plan.parameters["engine"]
     held = e["tile_memory"]
-    n = len(peaks)
     table.add(name, fmt_seconds(wall), memory,
               " / ".join(f"{peaks[w] / 1024:.2f}" for w in sorted(peaks)) + " GB",
-              _gb(per_worker(held["peak_bytes_per_host"], n)),
-              _gb(per_worker(held["spilled_bytes_per_host"], n)),
+              _gb(held["peak_bytes_per_worker"]), _gb(held["spilled_bytes_per_worker"]),
               f"{plan.coverage_share:.4%}",
               f"{plan.certificate.upper_bound / plan.total_weight:.4%}",
               f"{plan.certificate.gap:.4%}", plan.certificate.method,
@@ -240,8 +233,10 @@ def main(argv: list[str] | None = None) -> int:
           f"the coordinator process peaked at {_peak_mb() / 1024:.2f} GB")
     print("stage timings (s):", {k: round(v, 1) for k, v in plan.timings.items()})
     held = plan.parameters["engine"]["tile_memory"]
-    print(f"tile store: budget per host {held['budget_bytes_per_host'][0] / 2**30:.2f} GB "
-          f"(60 % of the worker's limit over its hosts), {held['spills']:,} tiles spilled "
+    print(f"tile store: budget per worker {held['budget_bytes_per_worker'][0] / 2**30:.2f} GB "
+          f"(60 % of its limit), largest tile "
+          f"{max(held['largest_tile_bytes_per_worker']) / 2**30:.2f} GB, {held['spills']:,} "
+          "tiles spilled "
           f"({held['spilled_bytes'] / 2**30:.2f} GB written), {held['reads']:,} read back")
     print("phases:", [(p.cumulative_sets, f"{p.coverage_share:.4%}",
                        f"{p.upper_bound / plan.total_weight:.4%}") for p in plan.phases])

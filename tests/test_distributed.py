@@ -197,15 +197,15 @@ def test_tiles_spilled_to_disk_same_plan(client):
     free = run(0)
     held = free.parameters["engine"]["tile_memory"]
     assert held["spilled_bytes"] == 0
-    # a worker's 4 hosts together get what the fullest host held alone
-    tight = run(max(held["peak_bytes_per_host"]))
+    # each worker's tiles get half of what the fuller worker held
+    budget = max(held["peak_bytes_per_worker"]) // 2
+    tight = run(budget)
     spill = tight.parameters["engine"]["tile_memory"]
     assert spill["spilled_bytes"] > 0
     assert spill["reads"] > 0
-    assert spill["budget_bytes_per_host"] == [max(held["peak_bytes_per_host"]) // 4] * 8
-    for budget, peak, largest in zip(spill["budget_bytes_per_host"],
-                                     spill["peak_bytes_per_host"],
-                                     spill["largest_tile_bytes_per_host"], strict=True):
+    assert spill["budget_bytes_per_worker"] == [budget, budget]
+    for peak, largest in zip(spill["peak_bytes_per_worker"],
+                             spill["largest_tile_bytes_per_worker"], strict=True):
         assert peak <= max(budget, largest) + largest  # the budget, and the tile being read
     assert tight.sites["site_id"].tolist() == free.sites["site_id"].tolist()
     assert [p.upper_bound for p in tight.phases] == [p.upper_bound for p in free.phases]

@@ -18,7 +18,7 @@ import pandas as pd
 from planner.coverage.disc import DecayBands
 from planner.distributed.dual import TileDual, top_rows
 from planner.distributed.partition import Grid
-from planner.distributed.store import TileStore
+from planner.distributed.store import TileStore, shared_store
 from planner.distributed.tile import Proposal, TileData, TileState
 
 __all__ = ["Hosts", "TileHost"]
@@ -101,9 +101,10 @@ class TileHost:
         Existing cameras' coordinates by owner (all of them; each tile keeps its own).
     forbidden
         Global indices of sites that must not be chosen.
-    budget
-        Bytes of tiles kept in memory (0: no limit); the least recently used others
-        wait on the worker's disk (:class:`planner.distributed.store.TileStore`).
+    store
+        ``(token, budget)``: the plan's token and the bytes of tiles the worker keeps in
+        memory (0: no limit), shared by the plan's hosts on the worker; the least
+        recently used others wait on its disk (:func:`planner.distributed.store.shared_store`).
     """
 
     def __init__(
@@ -114,9 +115,10 @@ class TileHost:
         bands: DecayBands | None,
         cameras: Mapping[str, np.ndarray],
         forbidden: np.ndarray,
-        budget: int = 0,
+        store: tuple[str, int] = ("", 0),
     ) -> None:
-        self.store = TileStore(budget)
+        self.store = shared_store(*store) if store[0] else TileStore(store[1])
+        self.numbers: list[int] = []
         dem = _by_tile(demand, ("x", "y", "w", "row", "own"))
         sit = _by_tile(sites, ("x", "y", "index"))
         n_demand, n_sites = len(demand), len(sites)
@@ -132,12 +134,13 @@ class TileHost:
             state = TileState(TileData(d, s), radius_m, bands, near, forbidden)
             self.binary = self.binary and state.problem.binary
             self.store.put(tile, state)
-        logger.info("host: %d tiles, %d demand rows, %d sites; %s", len(self.store), n_demand,
+            self.numbers.append(tile)
+        logger.info("host: %d tiles, %d demand rows, %d sites; %s", len(self.numbers), n_demand,
                     n_sites, self.store.stats())
 
     def _each(self, fn: Callable[[int, TileState], T]) -> list[T]:
         """``fn`` on every tile (those in memory first); the answers in tile order."""
-        got = {t: fn(t, tile) for t, tile in self.store.each()}
+        got = {t: fn(t, tile) for t, tile in self.store.each(self.numbers)}
         return [got[t] for t in sorted(got)]
 
     def summary(self, _: object = None) -> dict[int, dict[str, object]]:
@@ -145,7 +148,7 @@ class TileHost:
         out = self._each(lambda t, tile: (t, {**tile.summary(), "owners": dict(tile.owners)}))
         return dict(out)
 
-    def memory(self, _: object = None) -> dict[str, int]:
+    def memory(self, _: object = None) -> dict[str, int | str]:
         """The tile store's budget, bytes in memory (now, at most), bytes spilled, reads."""
         return self.store.stats()
 
@@ -244,7 +247,7 @@ class TileHost:
         """
         x0, y0, size = grid
         parts = []
-        for _, tile in self.store.each():
+        for _, tile in self.store.each(self.numbers):
             p = tile.covered_points()
             if not len(p["x"]):
                 continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -190,19 +191,17 @@ def _cameras(existing: gpd.GeoDataFrame | None, owner_column: str, crs: Any):
     return {name: xy[(owner == name).to_numpy()] for name in sorted(owner.unique())}, ext
 
 
-def _budgets(client: Any, n_hosts: int, cluster: ClusterOptions) -> tuple[list[str], list[int]]:
-    """The worker of every host and the bytes of tiles the host may keep in memory."""
+def _budgets(client: Any, n_hosts: int, cluster: ClusterOptions) -> tuple[list[str], list[tuple]]:
+    """The worker of every host, and its store: the plan's token and the worker's budget."""
     info = client.scheduler_info()["workers"]
     workers = sorted(info)
-    per_worker = [sum(1 for h in range(n_hosts) if h % len(workers) == k)
-                  for k in range(len(workers))]
-    budgets = []
+    token = uuid.uuid4().hex
+    stores = []
     for h in range(n_hosts):
-        k = h % len(workers)
         limit = (cluster.tile_memory if cluster.tile_memory is not None
-                 else int(TILE_SHARE * (info[workers[k]].get("memory_limit") or 0)))
-        budgets.append(max(1, int(limit) // per_worker[k]) if limit else 0)
-    return [workers[h % len(workers)] for h in range(n_hosts)], budgets
+                 else int(TILE_SHARE * (info[workers[h % len(workers)]].get("memory_limit") or 0)))
+        stores.append((token, int(limit)))
+    return [workers[h % len(workers)] for h in range(n_hosts)], stores
 
 
 def _start_hosts(client: Any, demand: dd.DataFrame, sites: dd.DataFrame, host_of: dict,

@@ -142,16 +142,19 @@ def _method(run: GreedyRun) -> str:
 
 
 def _memory(per_host: dict) -> dict[str, Any]:
-    """What the hosts' tile stores held and spilled, in total and per host."""
-    hosts = [per_host[h] for h in sorted(per_host)]
+    """What the workers' tile stores held and spilled (one store a worker, hosts in order)."""
+    stores: dict[str, dict] = {}
+    for h in sorted(per_host):
+        stores.setdefault(str(per_host[h]["store"]), per_host[h])
+    held = list(stores.values())
     return {
-        "budget_bytes_per_host": [int(s["budget"]) for s in hosts],
-        "peak_bytes_per_host": [int(s["peak"]) for s in hosts],
-        "largest_tile_bytes_per_host": [int(s["largest"]) for s in hosts],
-        "spilled_bytes": int(sum(s["spilled_bytes"] for s in hosts)),
-        "spilled_bytes_per_host": [int(s["spilled_bytes"]) for s in hosts],
-        "spills": int(sum(s["spills"] for s in hosts)),
-        "reads": int(sum(s["loads"] for s in hosts)),
+        "budget_bytes_per_worker": [int(s["budget"]) for s in held],
+        "peak_bytes_per_worker": [int(s["peak"]) for s in held],
+        "largest_tile_bytes_per_worker": [int(s["largest"]) for s in held],
+        "spilled_bytes": int(sum(s["spilled_bytes"] for s in held)),
+        "spilled_bytes_per_worker": [int(s["spilled_bytes"]) for s in held],
+        "spills": int(sum(s["spills"] for s in held)),
+        "reads": int(sum(s["loads"] for s in held)),
     }
 
 
