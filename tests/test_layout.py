@@ -35,3 +35,26 @@ def test_the_command_line_starts_without_the_heavy_optional_libraries() -> None:
                          check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
 
+
+@pytest.mark.parametrize("package", sorted(RANK))
+def test_imports_run_one_way(package: str) -> None:
+    against = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top in RANK and RANK[top] > RANK[package]:
+                    against.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert against == []
+
+
+@pytest.mark.parametrize("package", sorted(RANK))
+def test_every_module_says_what_it_is_for(package: str) -> None:
+    missing = [str(p.relative_to(ROOT)) for p in sorted((ROOT / package).rglob("*.py"))
+               if p.name != "__main__.py" and not ast.get_docstring(ast.parse(p.read_text()))]
+    assert missing == []
