@@ -50,7 +50,8 @@ AUTO_EXACT_NNZ = 60_000
 #: (below it, the plan is within 0.1 % of the optimum already).
 AUTO_EXACT_GAP_NNZ = 300_000
 AUTO_EXACT_GAP = 0.001
-#: Phases up to this many non-zeros that leave such a gap get the iterated swap search alone.
+#: Phases of instances up to this many non-zeros (the phase's and the whole instance's)
+#: that leave such a gap get the iterated swap search alone.
 AUTO_KICK_NNZ = 2_500_000
 #: About this many coverage pairs per phase for the iterated swap search: its rounds are
 #: this over the phase's size (at least 20, at most 50 + 16 per site and 1,000).
@@ -247,7 +248,8 @@ def _maybe_exact(
     stage = "exact" if options.exact == "always" else _stage(ctx, before, state, count, size)
     if stage is None:
         return state
-    rounds = min(1000, 50 + 16 * count, max(20, KICK_WORK // max(size, 1)))
+    # a round refills and swaps over the whole instance, not only the phase
+    rounds = min(1000, 50 + 16 * count, max(20, KICK_WORK // max(size, problem.csc.nnz, 1)))
     if stage == "kick":  # mid-sized: the iterated swap search alone
         if not options.local_search:
             return state
@@ -286,7 +288,9 @@ def _stage(
     """
     if size <= AUTO_EXACT_NNZ:
         return "exact"
-    if size > AUTO_KICK_NNZ:
+    # Each round of the iterated swap search refills and swaps over the whole instance,
+    # so past AUTO_KICK_NNZ pairs in all it would cost minutes for a phase of a city.
+    if max(size, ctx.problem.csc.nnz) > AUTO_KICK_NNZ:
         return None
     value = ctx.problem.value(state.best)
     bound = lagrangian_bound(
