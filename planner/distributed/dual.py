@@ -17,22 +17,9 @@ import numpy as np
 from numba import njit
 
 from planner.coverage.disc import coverage_matrix
-from planner.solver.bounds import DEFLECTION
+from planner.solver.bounds import DEFLECTION, column_sums
 
 __all__ = ["TileDual", "top_rows"]
-
-
-@njit(cache=True)
-def _column_sums(c_ptr, c_idx, v, columns):
-    """``sum_i v_i`` over the points each of ``columns`` sees (binary coverage)."""
-    out = np.empty(len(columns))
-    for t in range(len(columns)):
-        j = columns[t]
-        total = 0.0
-        for e in range(c_ptr[j], c_ptr[j + 1]):
-            total += v[c_idx[e]]
-        out[t] = total
-    return out
 
 
 @njit(cache=True)
@@ -122,7 +109,7 @@ class TileDual:
     def tops(self, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The ``count`` largest column sums of ``v`` over free sites: value, index, x, y."""
         csc = self.tile.problem.csc
-        self.sums = _column_sums(csc.indptr, csc.indices, self.v, self.columns)
+        self.sums = column_sums(csc.indptr, csc.indices, self.v, self.columns)
         index = self.tile.index[self.columns]
         rows = top_rows(self.sums, index, count)
         local = self.columns[rows]

@@ -26,7 +26,7 @@ import numpy as np
 
 from planner.distributed.dual import top_rows
 from planner.distributed.host import Hosts
-from planner.solver.bounds import STALL_STEPS
+from planner.solver.bounds import StepSchedule
 
 __all__ = ["lagrangian_descent"]
 
@@ -75,16 +75,10 @@ def lagrangian_descent(hosts: Hosts, count: int, lower: float, steps: int) -> fl
         hosts.call("dual_end", everyone)
         return constant
     top = _merge(list(hosts.call("dual_tops", dict.fromkeys(everyone, count)).values()), count)
-    best, scale, stale = np.inf, 1.0, 0
+    schedule = StepSchedule()
     for _ in range(max(int(steps), 1)):
         value = constant + slack + float(top[0].sum())
-        if value < best - 1e-12 * max(value, 1.0):
-            best, stale = value, 0
-        else:
-            stale += 1
-            if stale >= STALL_STEPS:
-                scale, stale = scale / 2, 0
-        if best - lower <= 1e-6 * max(lower, 1.0) or scale < 1e-4 or not top[0].size:
+        if schedule.done(value, lower) or not top[0].size:
             break
         cut = (float(top[0][-1]), int(top[1][-1]))
         foreign = _foreign(hosts, top)
@@ -92,11 +86,11 @@ def lagrangian_descent(hosts: Hosts, count: int, lower: float, steps: int) -> fl
         norm = float(sum(norms[h] for h in sorted(norms)))  # type: ignore[misc]
         if norm <= 0.0:
             break
-        step = scale * (value - lower) / norm
+        step = schedule.scale * (value - lower) / norm
         moved = hosts.call("dual_move", dict.fromkeys(everyone, (step, count)))
         slack = float(sum(moved[h][0] for h in sorted(moved)))  # type: ignore[index]
         top = _merge([moved[h][1] for h in sorted(moved)], count)  # type: ignore[index]
     held = hosts.call("dual_end", everyone)
     logger.info("distributed Lagrangian bound: %.6g (plan %.6g; multipliers %.0f MB)",
-                best, lower, sum(held.values()) / 2**20)  # type: ignore[arg-type]
-    return float(best)
+                schedule.best, lower, sum(held.values()) / 2**20)  # type: ignore[arg-type]
+    return float(schedule.best)

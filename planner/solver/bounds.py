@@ -37,7 +37,9 @@ __all__ = [
     "ASCENT_TRIALS",
     "MCLPResult",
     "OnlineBound",
+    "StepSchedule",
     "ascent_order",
+    "column_sums",
     "dual_ascent",
     "lagrangian_bound",
     "lagrangian_steps",
@@ -329,7 +331,7 @@ def _column_sums_serial(
     return out
 
 
-def _column_sums(
+def column_sums(
     indptr: np.ndarray, indices: np.ndarray, v: np.ndarray, columns: np.ndarray
 ) -> np.ndarray:
     """Column sums of ``v``; threads only pay for themselves on large instances."""
@@ -444,6 +446,29 @@ def lagrangian_bound(
     return best
 
 
+@dataclass
+class StepSchedule:
+    """The best bound seen and the step scale, halved after STALL_STEPS steps without progress."""
+
+    best: float = np.inf
+    scale: float = 1.0
+    stale: int = 0
+
+    def done(self, value: float, lower: float) -> bool:
+        """Record the bound ``value`` of this step; whether the descent should stop.
+
+        It stops when the best bound meets the plan's value ``lower`` or the steps are
+        too small to move.
+        """
+        if value < self.best - 1e-12 * max(value, 1.0):
+            self.best, self.stale = value, 0
+        else:
+            self.stale += 1
+            if self.stale >= STALL_STEPS:
+                self.scale, self.stale = self.scale / 2, 0
+        return self.best - lower <= 1e-6 * max(lower, 1.0) or self.scale < 1e-4
+
+
 @dataclass(frozen=True)
 class _Dual:
     constant: float  # weight the fixed sites already cover
@@ -460,27 +485,20 @@ def _descend(
     seen = np.zeros(problem.n_demand, dtype=np.int32)
     direction = np.zeros(problem.n_demand)
     w_total, v_total = float(w.sum()), float(v.sum())
-    best = np.inf
-    scale, stale = 1.0, 0
+    schedule = StepSchedule()
     for _ in range(steps):
-        sums = _column_sums(csc.indptr, csc.indices, v, free_idx)
+        sums = column_sums(csc.indptr, csc.indices, v, free_idx)
         top = np.argpartition(sums, sums.size - p)[sums.size - p :]
         value = dual.constant + (w_total - v_total) + float(sums[top].sum())
-        if value < best - 1e-12 * max(value, 1.0):
-            best, stale = value, 0
-        else:
-            stale += 1
-            if stale >= STALL_STEPS:
-                scale, stale = scale / 2, 0
-        if best - lower <= 1e-6 * max(lower, 1.0) or scale < 1e-4:
+        if schedule.done(value, lower):
             break
         v_total = _deflected_step(
             csc.indptr, csc.indices, free_idx[top], dual.residual, w, v, seen, direction,
-            scale * (value - lower),
+            schedule.scale * (value - lower),
         )  # fmt: skip
         if v_total < 0:
             break
-    return best
+    return schedule.best
 
 
 @njit(cache=True)
