@@ -249,16 +249,22 @@ def test_reduced_size_counts_uncovered_eligible_nonzeros():
     assert reduced_size(problem, [0], eligible) == 1  # rows 0 and 2 are covered by site 0
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_lagrangian_bound_converges_to_the_lp(seed):
-    """Valid (never below the LP optimum, the best a Lagrangian dual can reach) and,
-    from the greedy plan's multipliers, within 1 % of it on overlapping discs."""
+def _overlapping_discs(seed: int):
+    """1,500 points, 150 sites of reach 12 in a 100 x 100 square, and the greedy plan of 8."""
     rng = np.random.default_rng(seed)
     xy, sxy = rng.uniform(0, 100, (1500, 2)), rng.uniform(0, 100, (150, 2))
     d = np.hypot(xy[:, None, 0] - sxy[None, :, 0], xy[:, None, 1] - sxy[None, :, 1])
     problem = CoverageProblem.from_matrix((d < 12).astype(float), rng.gamma(2, 1, 1500))
     eligible = np.ones(150, dtype=bool)
     state = lazy_greedy(problem, GreedyState(problem.baseline.copy(), eligible.copy()), count=8)
+    return problem, eligible, state
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_lagrangian_bound_converges_to_the_lp(seed):
+    """Valid (never below the LP optimum, the best a Lagrangian dual can reach) and,
+    from the greedy plan's multipliers, within 1 % of it on overlapping discs."""
+    problem, eligible, state = _overlapping_discs(seed)
     lower = problem.value(state.best)
     lp = solve_mclp(problem, count=8, eligible=eligible).upper_bound
     bound = lagrangian_bound(
@@ -297,12 +303,7 @@ def test_dual_ascent_bounds_the_brute_force_optimum(seed):
 def test_ascent_start_is_never_worse_than_the_given_one(seed):
     """With one step (the start's own value), the ascent start bounds at least as low as
     the plan's multipliers, and strictly lower on overlapping discs."""
-    rng = np.random.default_rng(seed)
-    xy, sxy = rng.uniform(0, 100, (1500, 2)), rng.uniform(0, 100, (150, 2))
-    d = np.hypot(xy[:, None, 0] - sxy[None, :, 0], xy[:, None, 1] - sxy[None, :, 1])
-    problem = CoverageProblem.from_matrix((d < 12).astype(float), rng.gamma(2, 1, 1500))
-    eligible = np.ones(150, dtype=bool)
-    state = lazy_greedy(problem, GreedyState(problem.baseline.copy(), eligible.copy()), count=8)
+    problem, eligible, state = _overlapping_discs(seed)
     lower = problem.value(state.best)
     start = problem.weights * (1.0 - state.best)
     bounds = [

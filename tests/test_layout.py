@@ -13,27 +13,23 @@ ROOT = Path(__file__).resolve().parents[1]
 RANK = {"geodata": 0, "planner": 1, "maps": 2}
 
 
-def test_the_solver_imports_no_geometry_library() -> None:
-    code = (
-        "import sys, planner.solver.optimise, planner.solver.bounds, planner.solver.localsearch\n"
-        "print(sorted(m for m in ('geopandas', 'shapely', 'pyproj', 'pyogrio') "
-        "if m in sys.modules))"
-    )
+def _loaded_after(imports: str, names: tuple[str, ...]) -> list[str]:
+    """Which of ``names`` a fresh interpreter has loaded after ``import {imports}``."""
+    code = f"import sys, {imports}\nprint(sorted(m for m in {names!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT)
-    assert out.stdout.strip() == "[]"
+    return ast.literal_eval(out.stdout.strip())
+
+
+def test_the_solver_imports_no_geometry_library() -> None:
+    solver = "planner.solver.optimise, planner.solver.bounds, planner.solver.localsearch"
+    assert _loaded_after(solver, ("geopandas", "shapely", "pyproj", "pyogrio")) == []
 
 
 def test_the_command_line_starts_without_the_heavy_optional_libraries() -> None:
     """Imported only by the runs that use them: street graphs, clusters, LP/MIP, map, charts."""
-    code = (
-        "import sys, maps.cli.main, planner.api\n"
-        "print(sorted(m for m in ('networkx', 'dask', 'distributed', 'scipy.optimize', "
-        "'folium', 'matplotlib') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=ROOT)
-    assert out.stdout.strip() == "[]"
+    heavy = ("networkx", "dask", "distributed", "scipy.optimize", "folium", "matplotlib")
+    assert _loaded_after("maps.cli.main, planner.api", heavy) == []
 
 
 @pytest.mark.parametrize("package", sorted(RANK))
