@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from planner.coverage.disc import coverage_matrix
     from planner.samples.helsinki import helsinki_inputs
-    from planner.solver.bounds import solve_mclp
+    from planner.solver.mclp import solve_mclp
     from planner.solver.optimise import Constraints, SolverOptions, optimise
     from planner.solver.problem import CoverageProblem
 

@@ -12,11 +12,10 @@ from planner.solver.bounds import (
     OnlineBound,
     dual_ascent,
     lagrangian_bound,
-    reduced_size,
-    solve_mclp,
     top_sum,
 )
 from planner.solver.greedy import GreedyState, lazy_greedy, pick
+from planner.solver.mclp import reduced_size, solve_mclp
 from planner.solver.problem import CoverageProblem
 
 

@@ -9,8 +9,8 @@ import pytest
 from scipy import sparse
 
 from planner.solver import exact
-from planner.solver.bounds import _mclp_constraints, _reduce
 from planner.solver.exact import ExactLimits, solve_phase
+from planner.solver.mclp import mclp_constraints, reduce_instance
 from planner.solver.optimise import Constraints, SolverOptions, optimise
 from planner.solver.problem import CoverageProblem
 
@@ -93,8 +93,8 @@ def test_reduced_cost_fixing_never_cuts_off_a_better_plan():
         problem, dense, w = _instance(200 + seed, n=30, m=10)
         p = 2 + seed % 3
         optimum = _brute(dense, w, p)
-        red = _reduce(problem, [], np.ones(problem.n_sites, dtype=bool))
-        search = exact._Search(red, p, _mclp_constraints(red, p, None, None), ExactLimits(),
+        red = reduce_instance(problem, [], np.ones(problem.n_sites, dtype=bool))
+        search = exact._Search(red, p, mclp_constraints(red, p, None, None), ExactLimits(),
                                np.zeros(red.group_cover.shape[1]), 0.0)  # fmt: skip
         # the incumbent: an optimal plan (the most fixing), or a 1 % worse value
         for value in (optimum, 0.99 * optimum):
@@ -119,8 +119,8 @@ def test_a_wrong_fixing_would_be_caught():
     problem, dense, w = _instance(7, n=30, m=10)
     p = 3
     optimum = _brute(dense, w, p)
-    red = _reduce(problem, [], np.ones(problem.n_sites, dtype=bool))
-    search = exact._Search(red, p, _mclp_constraints(red, p, None, None), ExactLimits(),
+    red = reduce_instance(problem, [], np.ones(problem.n_sites, dtype=bool))
+    search = exact._Search(red, p, mclp_constraints(red, p, None, None), ExactLimits(),
                            np.zeros(red.group_cover.shape[1]), 0.9 * optimum)  # fmt: skip
     lp = exact._solve_lp(search)
     assert lp is not None

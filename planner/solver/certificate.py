@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.solver.bounds import lagrangian_bound, lagrangian_steps, reduced_size, solve_mclp
+from planner.solver.bounds import lagrangian_bound, lagrangian_steps
 from planner.solver.constraints import SolverOptions, Start
 from planner.solver.greedy import GreedyState
+from planner.solver.mclp import reduced_size, solve_mclp
 from planner.solver.phases import Tally
 from planner.solver.problem import CoverageProblem
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
-from planner.solver.bounds import MCLPResult, _mclp_constraints, _reduce, _Reduced
+from planner.solver.mclp import MCLPResult, Reduced, mclp_constraints, reduce_instance
 from planner.solver.problem import CoverageProblem
 
 if TYPE_CHECKING:  # scipy.optimize is imported by the functions that solve (start-up)
@@ -67,7 +67,7 @@ class ExactLimits:
 class _Search:
     """The reduced instance, its MIP constraints and the best plan so far (reduced columns)."""
 
-    red: _Reduced
+    red: Reduced
     count: float
     constraints: optimize.LinearConstraint
     limits: ExactLimits
@@ -119,9 +119,9 @@ def phase_lp(
     if conflicts is not None and fixed:  # too close to a fixed site
         near = np.asarray(sparse.csr_array(conflicts)[fixed].sum(axis=0)).ravel() > 0
         eligible = eligible & ~near
-    red = _reduce(problem, fixed, eligible)
+    red = reduce_instance(problem, fixed, eligible)
     n_cols = red.group_cover.shape[1]
-    cons = _mclp_constraints(red, count, None, conflicts)
+    cons = mclp_constraints(red, count, None, conflicts)
     search = _Search(red, count, cons, limits, np.zeros(n_cols), red.constant)
     lp = PhaseLP(problem, fixed, eligible, conflicts, search)
     if red.group_cover.shape[0] == 0 or n_cols == 0 or count <= 0:

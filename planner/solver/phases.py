@@ -18,12 +18,12 @@ from planner.solver.bounds import (
     OnlineBound,
     lagrangian_bound,
     lagrangian_steps,
-    reduced_size,
 )
 from planner.solver.constraints import SolverOptions, Start
 from planner.solver.exact import ExactLimits, phase_lp, phase_mip
 from planner.solver.greedy import GreedyState, block_neighbours, lazy_greedy, pick
 from planner.solver.localsearch import swap_search
+from planner.solver.mclp import reduced_size
 from planner.solver.perturb import Kick, iterated_swaps
 from planner.solver.problem import CoverageProblem
 
