@@ -58,8 +58,8 @@ class PlanOptions:
         Total cost allowed, with ``cost_column`` on the sites.
     forced, forbidden
         Site ids that must be / must never be chosen.
-    local_search, exact, time_limit, exact_nodes
-        See :func:`planner.optimise.optimise`.
+    local_search, exact, time_limit, exact_nodes, windows, window_size
+        See :class:`planner.solver.constraints.SolverOptions`.
     """
 
     radius_m: float
@@ -74,6 +74,8 @@ class PlanOptions:
     exact: Exact = "auto"
     time_limit: float = 30.0
     exact_nodes: int = 1000
+    windows: int | None = None
+    window_size: int = 20
 
     def as_dict(self) -> dict[str, Any]:
         """The options as JSON values, for the plan's parameters."""
@@ -90,6 +92,8 @@ class PlanOptions:
             "exact": self.exact,
             "time_limit_s": self.time_limit,
             "exact_nodes": self.exact_nodes,
+            "windows": self.windows,
+            "window_size": self.window_size,
         }
 
 
@@ -274,9 +278,8 @@ def plan_sites(
         forbidden=_lookup(parts.sites["site_id"], options.forbidden, "--forbidden"),
         conflicts=_conflicts(np.asarray(parts.sites.geometry.array), options.min_spacing_m),
     )
-    solver = SolverOptions(local_search=options.local_search, exact=options.exact,
-                           time_limit=options.time_limit, exact_nodes=options.exact_nodes)
     camera_sets = isinstance(layers.coverage, DirectionalModel)  # a column per (mount, pan)
+    solver = _solver_options(options, problem, constraints, camera_sets)
     solution = optimise_sets(problem, layers.coverage.layout, constraints, solver,  # type: ignore[union-attr]
                              progress=progress) if camera_sets \
         else optimise(problem, constraints, solver, progress=progress)
@@ -286,6 +289,27 @@ def plan_sites(
         options=options, weight=weight, layers=layers, about=about, timings=timings,
     )  # fmt: skip
     return finish_plan(plan, solution, layers.coverage) if camera_sets else plan  # type: ignore
+
+
+def _solver_options(
+    options: PlanOptions, problem: CoverageProblem, constraints: Constraints, camera_sets: bool
+) -> SolverOptions:
+    """The optimiser's options; windows asked for where they cannot run are an error."""
+    solver = SolverOptions(local_search=options.local_search, exact=options.exact,
+                           time_limit=options.time_limit, exact_nodes=options.exact_nodes,
+                           windows=options.windows, window_size=options.window_size)  # fmt: skip
+    if not options.windows:
+        return solver
+    why = ("camera sets of directional cameras are placed by their own search" if camera_sets
+           else "it needs local search (drop --no-local-search)" if not options.local_search
+           else "it needs the MIP (drop --no-exact)" if options.exact == "never"
+           else "it needs a count of sets, not a budget" if constraints.costs is not None
+           else "it needs plain coverage (no --decay bands)" if not problem.binary
+           else None)  # fmt: skip
+    if why is not None:
+        raise OptionError("--windows", f"the window search cannot run here: {why}; "
+                          "leave --windows out or set it to 0")  # fmt: skip
+    return solver
 
 
 def _sources(about: About) -> dict[str, str]:

@@ -268,6 +268,12 @@ OPTIONS: tuple[Option, ...] = (
     _opt("exact_nodes", "count", "Branch-and-bound nodes each HiGHS MIP solve may explore: the "
          "budget of exact solving, counted (not timed) so a plan does not depend on the "
          "machine's load.", default=1000, low=1),
+    _opt("windows", "count", "Windows each phase may re-solve exactly after its swaps: a few "
+         "neighbouring sites freed at once and placed anew by a small HiGHS MIP (each under "
+         "exact_nodes). Default: 50 where the exact stage leaves a gap, none above 2.5 "
+         "million coverage pairs, where each window takes about a second; 0: none.", low=0),
+    _opt("window_size", "count", "Most chosen sites freed together in one window (fewer where "
+         "the window would exceed 30,000 coverage pairs).", default=20, low=1),
     _opt("local_search", "flag", "Improve each phase by swapping sites (false: plain greedy).",
          default=True, flag="--local-search/--no-local-search"),
     # -- the engine (planner.distributed)

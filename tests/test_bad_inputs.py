@@ -137,6 +137,8 @@ def test_unreadable_sources_exit_2(
         (["--sets", "1", "--phases", "1,1"], "--phases"),
         (["--min-spacing", "-3"], "--min-spacing"),
         (["--time-limit", "0"], "--time-limit"),
+        (["--windows", "-1"], "--windows"),
+        (["--window-size", "0"], "--window-size"),
         (["--decay", "50:2"], "--decay"),
     ],
 )
@@ -224,3 +226,15 @@ sys.exit(main({[*_args(out), "--overwrite"]!r}))
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert after == before
     shutil.rmtree(out)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--no-exact"], ["--no-local-search"], ["--decay", "10:0.5"]],
+)
+def test_windows_where_they_cannot_run_exit_2(
+    extra: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main([*_args(out), "--windows", "5", *extra]) == 2
+    _assert_refused(tmp_path, out, capsys.readouterr().err, "--windows", "--windows")

@@ -44,7 +44,7 @@ def _check(scenario: Scenario) -> None:
                           "plan camera sets (discs), or on one machine")
     if scenario.model != "disc":
         raise OptionError(scenario.label("model"), "only the disc model runs on a cluster")
-    for key in ("local_search", "exact"):
+    for key in ("local_search", "exact", "windows"):
         if scenario.given(key) and scenario.get(key):
             raise OptionError(scenario.label(key), "is not available on a cluster: a cluster "
                               "plans plain greedy (the single machine's plan without it)")

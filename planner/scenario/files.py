@@ -123,6 +123,8 @@ class Scenario:
             exact=exact,
             time_limit=float(self.time_limit),
             exact_nodes=int(self.exact_nodes),
+            windows=None if self.windows is None else int(self.windows),
+            window_size=int(self.window_size),
         )
 
 

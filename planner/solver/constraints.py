@@ -67,6 +67,12 @@ class SolverOptions:
         of exact solving, so that a plan does not change with the machine's load.
     presolve
         Shrink the instance first (:mod:`planner.solver.presolve`); the optimum is unchanged.
+    windows
+        Windows (exact re-solves of a few neighbouring sites, :mod:`planner.solver.windows`)
+        each phase may solve after its exact stage; ``None``: ``AUTO_WINDOWS`` where that
+        stage ran and left a gap, none on instances above ``AUTO_KICK_NNZ`` pairs.
+    window_size
+        Chosen sites freed together in a window, at most.
     """
 
     local_search: bool = True
@@ -74,6 +80,8 @@ class SolverOptions:
     time_limit: float = 30.0
     presolve: bool = True
     exact_nodes: int = 1000
+    windows: int | None = None
+    window_size: int = 20
 
 
 @dataclass(frozen=True, eq=False)

@@ -27,7 +27,14 @@ from planner.solver.problem import CoverageProblem
 if TYPE_CHECKING:  # scipy.optimize is imported by the functions that solve (start-up)
     from scipy import optimize
 
-__all__ = ["ExactLimits", "PhaseLP", "phase_lp", "phase_mip", "solve_phase"]
+__all__ = [
+    "ExactLimits",
+    "PhaseLP",
+    "improve_reduced",
+    "phase_lp",
+    "phase_mip",
+    "solve_phase",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +81,6 @@ class _Search:
     best: np.ndarray  # 0/1 over the reduced columns
     value: float  # covered weight of ``best``, the constant included
     improved: bool = False  # ``best`` is no longer the incumbent
-
-    def covered(self, x: np.ndarray) -> float:
-        """Covered weight of the 0/1 column vector ``x``."""
-        hit = self.red.group_cover @ x > 0.5
-        return self.red.constant + float(self.red.group_weight[hit].sum())
 
 
 @dataclass
@@ -157,7 +159,7 @@ def phase_mip(lp: PhaseLP, incumbent: Sequence[int]) -> MCLPResult:
     """From the plan ``incumbent`` (sites beyond the fixed ones): fixing, the MIP, sub-MIPs."""
     search, fixed = lp.search, lp.fixed
     search.best = np.isin(search.red.columns, np.asarray(incumbent, dtype=np.int64)).astype(float)
-    search.value, search.improved = search.covered(search.best), False
+    search.value, search.improved = search.red.covered(search.best), False
     n_cols = search.red.group_cover.shape[1]
     if n_cols == 0 or search.count <= 0:
         return _result(search, fixed, incumbent, lp.bound, True, "nothing to add")
@@ -178,6 +180,28 @@ def phase_mip(lp: PhaseLP, incumbent: Sequence[int]) -> MCLPResult:
     optimal = optimal or bound - search.value <= _TOLERANCE * max(bound, 1.0)
     logger.info("exact phase: %s; plan %.6g, bound %.6g", msg, search.value, bound)
     return _result(search, fixed, incumbent, bound, optimal, msg)
+
+
+def improve_reduced(
+    red: Reduced,
+    count: int,
+    incumbent: np.ndarray,
+    *,
+    conflicts: sparse.csr_array | None,
+    limits: ExactLimits,
+) -> np.ndarray | None:
+    """A placement of ``count`` sites covering more than ``incumbent``, or None.
+
+    ``incumbent`` is 0/1 over ``red``'s columns; HiGHS's MIP runs with its value as the
+    cut-off, under ``limits``.
+    """
+    if red.group_cover.shape[0] == 0 or count <= 0:
+        return None
+    cons = mclp_constraints(red, count, None, conflicts)
+    search = _Search(red, count, cons, limits, incumbent, red.covered(incumbent))
+    n_cols = red.group_cover.shape[1]
+    _mip(search, np.zeros(n_cols, dtype=bool), np.zeros(n_cols, dtype=bool))
+    return search.best if search.improved else None
 
 
 def _fixings(
@@ -269,7 +293,7 @@ def _mip(search: _Search, zero: np.ndarray, one: np.ndarray) -> tuple[str, float
         return str(res.message), np.inf, False
     if res.x is not None:
         x = (res.x[:n_cols] > 0.5).astype(np.float64)
-        value = search.covered(x)
+        value = search.red.covered(x)
         if value > search.value * (1 + 1e-12):
             search.best, search.value, search.improved = x, value, True
     if res.status == 2:  # nothing beats the cut-off: the best plan is optimal

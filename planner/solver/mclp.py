@@ -74,6 +74,11 @@ class Reduced:
     group_weight: np.ndarray  # weight of each group of identical demand rows
     group_cover: sparse.csr_array  # groups x kept columns (binary)
 
+    def covered(self, x: np.ndarray) -> float:
+        """Covered weight of the 0/1 column vector ``x``, the constant included."""
+        hit = self.group_cover @ x > 0.5
+        return self.constant + float(self.group_weight[hit].sum())
+
 
 def reduce_instance(
     problem: CoverageProblem, fixed: Sequence[int], eligible: np.ndarray

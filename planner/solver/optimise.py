@@ -135,6 +135,8 @@ def _solution(
     stats = SolverStats(
         swaps=tally.swaps,
         exact_phases=tally.exact_phases,
+        windows=tally.windows,
+        windows_improved=tally.windows_improved,
         first_improved_phase=tally.first_improved_phase,
         bound_evaluations=online.evaluations,
         mip_status=tally.mip_status,

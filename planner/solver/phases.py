@@ -1,4 +1,4 @@
-"""Phase by phase improvement of the greedy plan: swaps, exact solving, re-ranking.
+"""Phase by phase improvement of the greedy plan: swaps, exact solving, windows, re-ranking.
 
 With the fall-back to plain greedy's earlier phases when improving them would cost a
 later phase.
@@ -26,12 +26,14 @@ from planner.solver.localsearch import swap_search
 from planner.solver.mclp import reduced_size
 from planner.solver.perturb import Kick, iterated_swaps
 from planner.solver.problem import CoverageProblem
+from planner.solver.windows import Windows, window_search
 
 __all__ = [
     "AUTO_EXACT_GAP",
     "AUTO_EXACT_GAP_NNZ",
     "AUTO_EXACT_NNZ",
     "AUTO_KICK_NNZ",
+    "AUTO_WINDOWS",
     "KICK_WORK",
     "PhaseContext",
     "Progress",
@@ -53,6 +55,8 @@ AUTO_EXACT_GAP = 0.001
 #: Phases of instances up to this many non-zeros (the phase's and the whole instance's)
 #: that leave such a gap get the iterated swap search alone.
 AUTO_KICK_NNZ = 2_500_000
+#: Windows a phase gets by default where its exact stage ran and left a gap.
+AUTO_WINDOWS = 50
 #: About this many coverage pairs per phase for the iterated swap search: its rounds are
 #: this over the phase's size (at least 20, at most 50 + 16 per site and 1,000).
 KICK_WORK = 200_000_000
@@ -68,6 +72,10 @@ class Tally:
 
     swaps: int = 0
     exact_phases: int = 0
+    windows: int = 0
+    windows_improved: int = 0
+    open_gap: bool = False  # the phase's exact stage ran and did not prove it optimal
+    proven_phase: bool = False  # the phase's MIP proved it optimal
     mip_status: str | None = None
     mip_optimal: bool | None = None
     mip_bound: float | None = None
@@ -152,7 +160,9 @@ def improve_phases(
         t1 = time.perf_counter()
         _swap_phase(ctx, state, list(range(len(before.chosen), len(state.chosen))))
         t2 = time.perf_counter()
+        tally.open_gap = tally.proven_phase = False
         state = _maybe_exact(ctx, before, state, count=end - len(before.chosen))
+        _window_phase(ctx, before, state)
         t3 = time.perf_counter()
         state = rerank(ctx.problem, before, state.chosen[len(before.chosen) :])
         refresh_available(state, start.eligible, start.conflicts)
@@ -181,6 +191,27 @@ def _swap_phase(ctx: PhaseContext, state: GreedyState, movable: list[int]) -> No
     ctx.tally.swaps += res.swaps
     logger.info("local search: %d swaps, +%.6g weight", res.swaps, res.gained)
     refresh_available(state, start.eligible, start.conflicts)
+
+
+def _window_phase(ctx: PhaseContext, before: GreedyState, state: GreedyState) -> None:
+    """Window search on the phase's picks (in place), then swaps again if it gained."""
+    options, start, tally = ctx.options, ctx.start, ctx.tally
+    if (not options.local_search or options.exact == "never" or not ctx.problem.binary
+            or start.costs is not None or tally.proven_phase):  # fmt: skip
+        return
+    count = options.windows
+    if count is None:
+        count = AUTO_WINDOWS if tally.open_gap else 0
+    movable = state.chosen[len(before.chosen) :]
+    windows = Windows(count, size=options.window_size, nodes=options.exact_nodes,
+                      time_limit=options.time_limit)  # fmt: skip
+    res = window_search(ctx.problem, state, movable, eligible=start.eligible,
+                        conflicts=start.conflicts, windows=windows)  # fmt: skip
+    tally.windows += res.solved
+    tally.windows_improved += res.improved
+    if res.improved:
+        refresh_available(state, start.eligible, start.conflicts)
+        _swap_phase(ctx, state, list(range(len(before.chosen), len(state.chosen))))
 
 
 def refresh_available(
@@ -250,6 +281,7 @@ def _maybe_exact(
         return state
     # a round refills and swaps over the whole instance, not only the phase
     rounds = min(1000, 50 + 16 * count, max(20, KICK_WORK // max(size, problem.csc.nnz, 1)))
+    ctx.tally.open_gap = True  # the Lagrangian bound (or "always") leaves room
     if stage == "kick":  # mid-sized: the iterated swap search alone
         if not options.local_search:
             return state
@@ -269,6 +301,7 @@ def _maybe_exact(
     tally = ctx.tally
     tally.exact_phases += 1
     tally.mip_status, tally.mip_optimal, tally.mip_bound = res.status, res.optimal, res.upper_bound
+    tally.proven_phase = tally.mip_optimal
     tally.mip_bound_method = "mip" if res.upper_bound < lp.bound else "lp-relaxation"
     if not np.isfinite(res.value) or res.value <= problem.value(state.best) * (1 + 1e-12):
         return state

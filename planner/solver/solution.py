@@ -21,6 +21,8 @@ class SolverStats:
         Improving swaps made by local search, over all phases.
     exact_phases
         Phases handed to the MIP solver.
+    windows, windows_improved
+        Windows re-solved exactly (:mod:`planner.solver.windows`), and those that gained.
     first_improved_phase
         First phase improved (earlier ones kept as plain greedy left them).
     bound_evaluations
@@ -37,6 +39,8 @@ class SolverStats:
 
     swaps: int = 0
     exact_phases: int = 0
+    windows: int = 0
+    windows_improved: int = 0
     first_improved_phase: int = 1
     bound_evaluations: int = 0
     mip_status: str | None = None
