@@ -41,13 +41,17 @@ def _swapped(problem, start, p):
     return state
 
 
-def test_reaches_optima_that_single_swaps_miss():
-    missed = 0
-    for seed in range(30):
+def swapped_cases(p: int = 4, seeds: range = range(30)):
+    """Small random instances, their start and the plan greedy and single swaps leave."""
+    for seed in seeds:
         problem, _ = _instance(seed)
-        p = 4
         start = resolve(problem, Constraints(sets=p))
-        state = _swapped(problem, start, p)
+        yield problem, start, _swapped(problem, start, p)
+
+
+def test_reaches_optima_that_single_swaps_miss():
+    missed, p = 0, 4
+    for problem, start, state in swapped_cases(p):
         out = iterated_swaps(problem, start.state, state, eligible=start.eligible,
                              conflicts=None, kick=Kick(rounds=60))  # fmt: skip
         optimum = _optimum(problem, p)

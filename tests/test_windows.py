@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 from scipy.spatial import cKDTree
-from test_perturb import _instance, _optimum, _swapped
+from test_perturb import _optimum, swapped_cases
 
 from planner.solver import phases
 from planner.solver import windows as windows_module
@@ -41,12 +41,8 @@ def _spacing(sites: np.ndarray, d: float) -> sparse.csr_array:
 
 
 def test_a_window_holding_the_whole_plan_finds_the_optimum_swaps_miss():
-    missed = 0
-    for seed in range(30):
-        problem, _ = _instance(seed)
-        p = 4
-        start = resolve(problem, Constraints(sets=p))
-        state = _swapped(problem, start, p)
+    missed, p = 0, 4
+    for problem, start, state in swapped_cases(p):
         swapped = problem.value(state.best)
         stats = window_search(problem, state, list(state.chosen), eligible=start.eligible,
                               conflicts=None, windows=Windows(count=5, size=p))  # fmt: skip
@@ -111,7 +107,8 @@ def test_the_same_plan_on_every_run():
 def test_no_windows_leaves_the_plan_alone():
     problem, _ = _discs(1)
     _, state, before, stats, swapped = _search(problem, fixed=0, p=20, count=0)
-    assert stats.solved == 0 and stats.improved == 0
+    assert stats.solved == 0
+    assert stats.improved == 0
     assert state.chosen == swapped
     assert problem.value(state.best) == before
 
@@ -135,7 +132,8 @@ def test_optimise_runs_windows_where_asked_and_not_by_default_at_city_scale(monk
     plain = optimise(problem, constraints, SolverOptions(exact="never"))
     auto = optimise(problem, constraints)
     asked = optimise(problem, constraints, SolverOptions(windows=25, window_size=6))
-    assert auto.stats.windows == 0 and auto.stats.exact_phases == 0
+    assert auto.stats.windows == 0
+    assert auto.stats.exact_phases == 0
     np.testing.assert_array_equal(auto.order, plain.order)
     assert 0 < asked.stats.windows <= 2 * 25  # a budget per phase
     assert asked.stats.windows_improved > 0
