@@ -145,7 +145,8 @@ def _solution(
         lp_status=cert.lp_status,
         lp_rounding_gain=tally.lp_rounding_gain,
     )
-    timings = StageTimings(0.0, tally.greedy_s, tally.local_search_s, tally.exact_s, tally.bound_s)
+    timings = StageTimings(0.0, tally.greedy_s, tally.local_search_s, tally.exact_s, tally.bound_s,
+                           tally.windows_s)  # fmt: skip
     return Solution(
         order=np.asarray(state.chosen, dtype=np.int64),
         phase=phase_of.astype(np.int64),

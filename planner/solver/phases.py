@@ -86,6 +86,7 @@ class Tally:
     local_search_s: float = 0.0
     exact_s: float = 0.0
     bound_s: float = 0.0
+    windows_s: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,8 +163,9 @@ def improve_phases(
         t2 = time.perf_counter()
         tally.open_gap = tally.proven_phase = False
         state = _maybe_exact(ctx, before, state, count=end - len(before.chosen))
-        _window_phase(ctx, before, state)
         t3 = time.perf_counter()
+        _window_phase(ctx, before, state)
+        tally.windows_s += time.perf_counter() - t3
         state = rerank(ctx.problem, before, state.chosen[len(before.chosen) :])
         refresh_available(state, start.eligible, start.conflicts)
         ctx.online.observe(state)

@@ -63,6 +63,7 @@ class StageTimings:
     local_search: float = 0.0
     exact: float = 0.0
     bound: float = 0.0
+    windows: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         """Seconds by stage name."""
