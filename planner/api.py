@@ -301,10 +301,12 @@ def _solver_options(
     if not options.windows:
         return solver
     why = ("camera sets of directional cameras are placed by their own search" if camera_sets
-           else "it needs local search (drop --no-local-search)" if not options.local_search
-           else "it needs the MIP (drop --no-exact)" if options.exact == "never"
+           else "it needs local search (--no-local-search or local_search = false is set)"
+           if not options.local_search
+           else "it needs the MIP (--no-exact or exact = false is set)"
+           if options.exact == "never"
            else "it needs a count of sets, not a budget" if constraints.costs is not None
-           else "it needs plain coverage (no --decay bands)" if not problem.binary
+           else "it needs plain coverage (distance-decay bands are set)" if not problem.binary
            else None)  # fmt: skip
     if why is not None:
         raise OptionError("--windows", f"the window search cannot run here: {why}; "
