@@ -434,3 +434,14 @@ def test_popup_values_are_formatted_as_row_by_row(small_plan: Plan) -> None:
     assert webmap_text._formatted(sites, [*formats, "absent"], formats) == by_row
     assert webmap_layers._site_properties(sites)[0]["marginal_weight"] == ""
     assert webmap_text._formatted(sites, ["absent"], formats) == [{}] * len(sites)
+
+
+def test_earlier_phases_are_drawn_over_later_ones(page: str) -> None:
+    """Where sets crowd, phase 1 (built first) stays visible above phase 2."""
+    panes = dict(
+        re.findall(r'createPane\(\s*"(sets-phase-\d+)"\);\s*\w+\.style\.zIndex = (\d+);', page)
+    )
+    assert set(panes) == {"sets-phase-1", "sets-phase-2"}
+    assert int(panes["sets-phase-1"]) > int(panes["sets-phase-2"]) > 600  # above other markers
+    markers = re.findall(r'"pane": "(sets-phase-\d+)"', page)
+    assert sorted(markers) == ["sets-phase-1", "sets-phase-2"]  # each phase's markers in its pane

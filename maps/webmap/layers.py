@@ -95,21 +95,30 @@ def _site_properties(sites: pd.DataFrame) -> list[dict[str, str]]:
     return _formatted(sites, [c for c, _ in _SITE_FIELDS], formats)
 
 
+#: Map pane of the first phase's camera sets; each later phase lies one below it, so that
+#: where sets crowd, the first phase (built first) is drawn on top of the later ones.
+_SITES_PANE_Z = 640
+
+
 def _add_sites(m: folium.Map, sites: gpd.GeoDataFrame) -> None:
     """Camera sets as circle markers, one layer per phase, with popups."""
     if sites.empty:
         return
     wgs = _to_wgs84(sites)
     fields = [(c, a) for c, a in _SITE_FIELDS if c in sites.columns]
-    for phase in sorted(sites["phase"].unique()):
+    for rank, phase in enumerate(sorted(sites["phase"].unique())):
         part = wgs[sites["phase"].to_numpy() == phase]
         colour = phase_colour(phase)
+        pane = f"sets-phase-{int(phase)}"
+        folium.map.CustomPane(pane, z_index=_SITES_PANE_Z - rank, pointer_events=True).add_to(m)
+        marker = folium.CircleMarker(
+            radius=4, color="#ffffff", weight=1, fill=True, fill_color=colour, fill_opacity=1
+        )
+        marker.options["pane"] = pane  # folium's path options do not carry Leaflet's pane
         GeoJson(
             _feature_collection(part, _site_properties(part)),
             name=f"Camera sets, phase {int(phase)} ({len(part):,})",
-            marker=folium.CircleMarker(
-                radius=4, color="#ffffff", weight=1, fill=True, fill_color=colour, fill_opacity=1
-            ),
+            marker=marker,
             popup=folium.GeoJsonPopup(
                 fields=[c for c, _ in fields],
                 aliases=[html.escape(a) for _, a in fields],
