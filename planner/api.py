@@ -31,6 +31,7 @@ from planner.plan.result import Plan
 from planner.solver.grouped import optimise_sets
 from planner.solver.optimise import Constraints, Exact, Progress, SolverOptions, optimise
 from planner.solver.problem import CoverageProblem
+from planner.solver.windows import unavailable
 
 __all__ = ["RESERVED", "About", "PlanLayers", "PlanOptions", "plan_sites"]
 
@@ -300,14 +301,10 @@ def _solver_options(
                            windows=options.windows, window_size=options.window_size)  # fmt: skip
     if not options.windows:
         return solver
-    why = ("camera sets of directional cameras are placed by their own search" if camera_sets
-           else "it needs local search (--no-local-search or local_search = false is set)"
-           if not options.local_search
-           else "it needs the MIP (--no-exact or exact = false is set)"
-           if options.exact == "never"
-           else "it needs a count of sets, not a budget" if constraints.costs is not None
-           else "it needs plain coverage (distance-decay bands are set)" if not problem.binary
-           else None)  # fmt: skip
+    why = unavailable(local_search=options.local_search, exact=options.exact,
+                      binary=problem.binary, costs=constraints.costs is not None)
+    if camera_sets:
+        why = "camera sets of directional cameras are placed by their own search"
     if why is not None:
         raise OptionError("--windows", f"the window search cannot run here: {why}; "
                           "leave --windows out or set it to 0")  # fmt: skip

@@ -26,7 +26,7 @@ from planner.solver.localsearch import swap_search
 from planner.solver.mclp import reduced_size
 from planner.solver.perturb import Kick, iterated_swaps
 from planner.solver.problem import CoverageProblem
-from planner.solver.windows import Windows, window_search
+from planner.solver.windows import Windows, unavailable, window_search
 
 __all__ = [
     "AUTO_EXACT_GAP",
@@ -198,8 +198,9 @@ def _swap_phase(ctx: PhaseContext, state: GreedyState, movable: list[int]) -> No
 def _window_phase(ctx: PhaseContext, before: GreedyState, state: GreedyState) -> None:
     """Window search on the phase's picks (in place), then swaps again if it gained."""
     options, start, tally = ctx.options, ctx.start, ctx.tally
-    if (not options.local_search or options.exact == "never" or not ctx.problem.binary
-            or start.costs is not None or tally.proven_phase):  # fmt: skip
+    blocked = unavailable(local_search=options.local_search, exact=options.exact,
+                          binary=ctx.problem.binary, costs=start.costs is not None)  # fmt: skip
+    if blocked is not None or tally.proven_phase:
         return
     count = options.windows
     if count is None:

@@ -31,7 +31,7 @@ from planner.solver.mclp import Reduced
 from planner.solver.presolve import merge_rows
 from planner.solver.problem import CoverageProblem
 
-__all__ = ["WindowStats", "Windows", "window_search"]
+__all__ = ["WindowStats", "Windows", "unavailable", "window_search"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,19 @@ class WindowStats:
     solved: int = 0
     improved: int = 0
     gained: float = 0.0
+
+
+def unavailable(*, local_search: bool, exact: str, binary: bool, costs: bool) -> str | None:
+    """Why the window search cannot run under these settings (None: it can)."""
+    if not local_search:
+        return "it needs local search (--no-local-search or local_search = false is set)"
+    if exact == "never":
+        return "it needs the MIP (--no-exact or exact = false is set)"
+    if costs:
+        return "it needs a count of sets, not a budget"
+    if not binary:
+        return "it needs plain coverage (distance-decay bands are set)"
+    return None
 
 
 def _rows_of(matrix: sparse.csc_array | sparse.csr_array, lines: np.ndarray) -> np.ndarray:
@@ -139,16 +152,18 @@ class _Plan:
     def window(self, freed: np.ndarray) -> tuple[Reduced, np.ndarray] | None:
         """The window's instance (points no fixed site covers) and the freed sites' 0/1 vector."""
         problem = self.problem
-        near = _sites_of(problem.csr, _rows_of(problem.csc, freed))
+        freed_rows = _rows_of(problem.csc, freed)
+        near = _sites_of(problem.csr, freed_rows)
         open_ = near[self.eligible[near] & ~self.chosen[near]]
         if self.conflicts is not None and open_.size:
             open_ = open_[~self._blocked(open_, freed)]
         columns = np.union1d(open_, freed)
         rows = np.unique(_rows_of(problem.csc, columns))
-        own = np.zeros(problem.n_demand, dtype=np.int32)
-        np.add.at(own, _rows_of(problem.csc, freed), 1)
-        rows = rows[(self.count[rows] == own[rows]) & (problem.weights[rows] > 0)]
-        rows = rows[problem.baseline[rows] < 1.0]
+        hit, times = np.unique(freed_rows, return_counts=True)  # freed sites seeing each row
+        own = np.zeros(rows.size, dtype=self.count.dtype)
+        own[np.searchsorted(rows, hit)] = times
+        open_rows = (self.count[rows] == own) & (problem.weights[rows] > 0)
+        rows = rows[open_rows & (problem.baseline[rows] < 1.0)]  # no site that stays sees them
         if rows.size == 0:
             return None
         sub = sparse.csr_array(problem.csr[rows][:, columns])
