@@ -319,3 +319,33 @@ def test_ascent_start_is_never_worse_than_the_given_one(seed):
         for ascent in (False, True)
     ]
     assert lower <= bounds[1] < bounds[0]
+
+
+def test_lagrangian_bound_is_the_same_on_one_thread_and_on_two():
+    """The steps add their per-chunk sums in a fixed order, so the bound does not depend
+    on the number of threads (an instance of several chunks of rows)."""
+    numba = pytest.importorskip("numba")
+    rng = np.random.default_rng(11)
+    xy, sxy = rng.uniform(0, 400, (40_000, 2)), rng.uniform(0, 400, (900, 2))
+    pairs = [
+        (i, j)
+        for j, (sx, sy) in enumerate(sxy)
+        for i in np.flatnonzero(np.hypot(xy[:, 0] - sx, xy[:, 1] - sy) < 12)
+    ]
+    rows, cols = np.asarray(pairs).T
+    matrix = sparse.csc_array((np.ones(rows.size), (rows, cols)), shape=(40_000, 900))
+    problem = CoverageProblem.from_matrix(matrix, rng.gamma(2, 1, 40_000))
+    eligible = np.ones(900, dtype=bool)
+    state = lazy_greedy(problem, GreedyState(problem.baseline.copy(), eligible.copy()), count=60)
+    kwargs = {"count": 60, "fixed": (), "eligible": eligible, "lower": problem.value(state.best),
+              "iterations": 40, "ascent": True}  # fmt: skip
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = lagrangian_bound(problem, **kwargs)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = lagrangian_bound(problem, **kwargs)
+    finally:
+        numba.set_num_threads(before)
+    assert one == two
+    assert kwargs["lower"] < one < problem.value(state.best) * 1.2

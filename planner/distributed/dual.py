@@ -34,7 +34,7 @@ def _count(c_ptr, c_idx, columns, seen):
 def _direction(seen, residual, weights, v, direction, own):
     """Deflected subgradient direction (in place); its squared norm over owned copies.
 
-    As :func:`planner.solver.bounds._deflected_step`: components that would leave
+    As :func:`planner.solver.bounds.deflected_step`: components that would leave
     ``[0, w_i]`` do not count (``w_i`` the weight on residual points, else 0).
     """
     norm = 0.0

@@ -50,6 +50,8 @@ STALL_STEPS = 20
 ASCENT_TRIALS = 6
 #: Coverage pairs from which the column sums run on several threads (below, start-up dominates).
 PARALLEL_NNZ = 1_000_000
+#: Demand rows per chunk of a parallel subgradient step.
+STEP_CHUNK = 8192
 
 
 def top_sum(gains: np.ndarray, budget: float, *, costs: np.ndarray | None = None) -> float:
@@ -154,50 +156,106 @@ def column_sums(
     return _column_sums_serial(indptr, indices, v, columns)
 
 
+@dataclass(frozen=True)
+class _Dual:
+    constant: float  # weight the fixed sites already cover
+    w: np.ndarray  # residual weights (0 on covered points)
+    residual: np.ndarray  # points not yet fully covered
+    v: np.ndarray  # multipliers, updated in place
+
+
+@njit(cache=True, inline="always")
+def _moves(v: float, w: float, d: float) -> bool:
+    """Whether a step along ``-d`` moves ``v`` (it is not pinned at 0 or ``w`` by ``d``)."""
+    return not ((v <= 0.0 and d > 0.0) or (v >= w and d < 0.0))
+
+
 @njit(cache=True)
-def _deflected_step(  # noqa: PLR0913
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    chosen: np.ndarray,
-    residual: np.ndarray,
-    w: np.ndarray,
-    v: np.ndarray,
+def _recount(
+    indptr: np.ndarray, indices: np.ndarray, entering: np.ndarray, leaving: np.ndarray,
     seen: np.ndarray,
-    direction: np.ndarray,
-    size: float,
-) -> float:
-    """One projected, deflected subgradient step on ``v`` (in place).
-
-    Returns the new ``sum(v)``, or -1 when the direction is zero.
-
-    The subgradient at point ``i`` is (chosen sites seeing ``i``) - 1 on residual
-    points; the direction is ``DEFLECTION`` times it plus the rest of the previous
-    direction (Barahona & Anbil's volume algorithm smooths the same way), with
-    components that would leave ``[0, w_i]`` dropped; the step is
-    ``size / |direction|²`` (Polyak). ``seen`` is scratch, all zeros, left all zeros.
-    """
-    for j in chosen:
+) -> None:  # fmt: skip
+    """Keep ``seen`` (chosen sites seeing each point) as sites enter and leave the choice."""
+    for j in entering:
         for e in range(indptr[j], indptr[j + 1]):
             seen[indices[e]] += 1
-    norm = 0.0
-    for i in range(len(v)):
-        g = seen[i] - 1.0 if residual[i] else 0.0
-        d = DEFLECTION * g + (1.0 - DEFLECTION) * direction[i]
-        direction[i] = d
-        if not ((v[i] <= 0.0 and d > 0.0) or (v[i] >= w[i] and d < 0.0)):
-            norm += d * d
-    total = -1.0
-    if norm > 0.0:
-        step, total = size / norm, 0.0
-        for i in range(len(v)):
+    for j in leaving:
+        for e in range(indptr[j], indptr[j + 1]):
+            seen[indices[e]] -= 1
+
+
+@njit(cache=True, parallel=True)
+def _step_direction(
+    seen: np.ndarray, residual: np.ndarray, w: np.ndarray, v: np.ndarray, direction: np.ndarray
+) -> np.ndarray:
+    """The deflected direction (in place); per chunk of rows, the squared norm of what moves.
+
+    The subgradient at point ``i`` is ``seen[i] - 1`` (chosen sites seeing it, less one)
+    on residual points; the direction is ``DEFLECTION`` times it plus the rest of the
+    previous direction (Barahona & Anbil's volume algorithm smooths the same way).
+    """
+    n = len(v)
+    chunks = (n + STEP_CHUNK - 1) // STEP_CHUNK
+    norms = np.zeros(chunks)
+    for c in prange(chunks):
+        total = 0.0
+        for i in range(c * STEP_CHUNK, min(n, (c + 1) * STEP_CHUNK)):
+            g = seen[i] - 1.0 if residual[i] else 0.0
+            d = DEFLECTION * g + (1.0 - DEFLECTION) * direction[i]
+            direction[i] = d
+            if _moves(v[i], w[i], d):
+                total += d * d
+        norms[c] = total
+    return norms
+
+
+@njit(cache=True, parallel=True)
+def _step_update(v: np.ndarray, w: np.ndarray, direction: np.ndarray, step: float) -> np.ndarray:
+    """``v -= step * direction`` where it moves, kept in ``[0, w]``; per chunk, the new sum."""
+    n = len(v)
+    chunks = (n + STEP_CHUNK - 1) // STEP_CHUNK
+    totals = np.zeros(chunks)
+    for c in prange(chunks):
+        total = 0.0
+        for i in range(c * STEP_CHUNK, min(n, (c + 1) * STEP_CHUNK)):
             d = direction[i]
-            if not ((v[i] <= 0.0 and d > 0.0) or (v[i] >= w[i] and d < 0.0)):
+            if _moves(v[i], w[i], d):
                 v[i] = min(max(v[i] - step * d, 0.0), w[i])
             total += v[i]
-    for j in chosen:
-        for e in range(indptr[j], indptr[j + 1]):
-            seen[indices[e]] = 0
-    return total
+        totals[c] = total
+    return totals
+
+
+@dataclass
+class _Choice:
+    """The sites the Lagrangian solution takes, and how many of them see each point."""
+
+    chosen: np.ndarray  # 0/1 per site
+    seen: np.ndarray  # per point
+
+    def take(self, problem: CoverageProblem, sites: np.ndarray) -> None:
+        """Make ``sites`` the choice, recounting only the points of sites that changed."""
+        now = np.zeros_like(self.chosen)
+        now[sites] = 1
+        changed = np.flatnonzero(now != self.chosen)
+        entering, leaving = changed[now[changed] == 1], changed[now[changed] == 0]
+        _recount(problem.csc.indptr, problem.csc.indices, entering, leaving, self.seen)
+        self.chosen = now
+
+
+def deflected_step(dual: _Dual, seen: np.ndarray, direction: np.ndarray, size: float) -> float:
+    """One projected, deflected subgradient step on ``dual.v`` (in place).
+
+    ``seen`` counts the chosen sites seeing each point. Components of the direction
+    that would leave ``[0, w_i]`` are dropped, and the step is ``size / |direction|²``
+    (Polyak). Returns the new ``sum(v)``, or -1 when the direction is zero. Rows are
+    split into chunks of ``STEP_CHUNK`` whose partial sums are added in order, so the
+    step is the same on any number of threads.
+    """
+    norm = float(np.sum(_step_direction(seen, dual.residual, dual.w, dual.v, direction)))
+    if norm <= 0.0:
+        return -1.0
+    return float(np.sum(_step_update(dual.v, dual.w, direction, size / norm)))
 
 
 def lagrangian_steps(nnz: int) -> int:
@@ -290,20 +348,12 @@ class StepSchedule:
         return self.best - lower <= 1e-6 * max(lower, 1.0) or self.scale < 1e-4
 
 
-@dataclass(frozen=True)
-class _Dual:
-    constant: float  # weight the fixed sites already cover
-    w: np.ndarray  # residual weights (0 on covered points)
-    residual: np.ndarray  # points not yet fully covered
-    v: np.ndarray  # multipliers, updated in place
-
-
 def _descend(
     problem: CoverageProblem, dual: _Dual, free_idx: np.ndarray, p: int, lower: float, steps: int
 ) -> float:
     """Projected subgradient steps on ``dual.v``; the best bound seen."""
     csc, w, v = problem.csc, dual.w, dual.v
-    seen = np.zeros(problem.n_demand, dtype=np.int32)
+    choice = _Choice(np.zeros(problem.n_sites, np.uint8), np.zeros(problem.n_demand, np.int32))
     direction = np.zeros(problem.n_demand)
     w_total, v_total = float(w.sum()), float(v.sum())
     schedule = StepSchedule()
@@ -313,10 +363,8 @@ def _descend(
         value = dual.constant + (w_total - v_total) + float(sums[top].sum())
         if schedule.done(value, lower):
             break
-        v_total = _deflected_step(
-            csc.indptr, csc.indices, free_idx[top], dual.residual, w, v, seen, direction,
-            schedule.scale * (value - lower),
-        )  # fmt: skip
+        choice.take(problem, free_idx[top])
+        v_total = deflected_step(dual, choice.seen, direction, schedule.scale * (value - lower))
         if v_total < 0:
             break
     return schedule.best
