@@ -12,6 +12,7 @@ from scipy import sparse
 from geodata.errors import OptionError
 from planner.api import _conflicts
 from planner.coverage.disc import baseline_quality, coverage_matrix
+from planner.solver.mclp import solve_mclp
 from planner.solver.optimise import Constraints, SolverOptions, optimise, phase_sizes
 from planner.solver.problem import CoverageProblem
 
@@ -402,3 +403,16 @@ def test_sets_with_a_budget_is_honoured_or_refused():
     except OptionError:
         return
     assert len(sol.order) <= 2, sol.order
+
+
+def test_earlier_phases_get_a_lagrangian_bound_near_their_lp():
+    """An earlier phase's bound is the Lagrangian one for its own budget (not the weak
+    online bound): never below that budget's LP optimum, and within 2 % of it."""
+    rng = np.random.default_rng(4)
+    xy, sxy = rng.uniform(0, 300, (3000, 2)), rng.uniform(0, 300, (300, 2))
+    dense = (np.hypot(xy[:, None, 0] - sxy[None, :, 0], xy[:, None, 1] - sxy[None, :, 1]) < 14)
+    problem = CoverageProblem.from_matrix(dense.astype(float), rng.gamma(2, 1, 3000))
+    sol = optimise(problem, Constraints(sets=40, phases=[15, 25]), SolverOptions(exact="never"))
+    lp = solve_mclp(problem, count=15, eligible=np.ones(300, dtype=bool)).upper_bound
+    assert sol.phase_methods[0] == "lagrangian"
+    assert lp * (1 - 1e-9) <= sol.phase_bounds[0] <= lp * 1.02

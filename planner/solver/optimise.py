@@ -111,7 +111,7 @@ def _optimise(
     state, curve = improve_with_fallback(context, plain, greedy_curve, snapshots)
 
     t3 = time.perf_counter()
-    cert = plan_certificate(problem, state, online.bounds[-1], start, options, tally)
+    cert = plan_certificate(problem, state, curve, online.bounds, start, options, tally)
     state, curve, cert = _lp_polish(problem, start, options, (state, curve), cert, tally)
     tally.bound_s = time.perf_counter() - t3
     return _solution(problem, start, state, (curve, greedy_curve), online, cert, tally)
@@ -130,7 +130,8 @@ def _solution(
     curve, greedy_curve = curves
     total = float(problem.weights.sum())
     bound = min(max(cert.bound, float(curve[-1])), total)
-    ends, bounds, methods = phase_bounds(problem, state, curve, online.bounds, bound, start)
+    ends, bounds, methods = phase_bounds(problem, state, curve, online.bounds, bound, start,
+                                         cert.earlier)  # fmt: skip
     phase_of = np.searchsorted(np.asarray(ends), np.arange(len(state.chosen)), side="right") + 1
     stats = SolverStats(
         swaps=tally.swaps,

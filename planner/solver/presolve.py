@@ -320,8 +320,9 @@ def locality_order(csr: sparse.csr_array) -> np.ndarray:
     graph = sparse.csr_array(
         (np.ones(indices.size, dtype=np.int8), indices, indptr), shape=(n + m, n + m)
     )
-    order = reverse_cuthill_mckee(graph, symmetric_mode=True)
-    return order[order < n].astype(np.int64)
+    order = np.asarray(reverse_cuthill_mckee(graph, symmetric_mode=True), dtype=np.int64)
+    rows: np.ndarray = order[order < n]
+    return rows
 
 
 def _dominated_sites(
