@@ -171,6 +171,7 @@ def test_phase_table_matches_the_plan(small_plan: Plan, tmp_path: Path) -> None:
             f"{p.covered_weight / total * 100:.2f} %",
             f"{p.greedy_weight / total * 100:.2f} %",
             f"{p.upper_bound / total * 100:.2f} %",
+            f"{p.covered_weight / p.upper_bound * 100:.2f} %",
         ]
         for p in small_plan.phases
     ]

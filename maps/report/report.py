@@ -200,7 +200,7 @@ def _demand_note(plan: Plan) -> tuple[str, ...]:
 
 
 def _phase_section(plan: Plan) -> PageSection:
-    """Coverage after each phase, against plain greedy and the bound."""
+    """Coverage after each phase, against plain greedy and the bound for its number of sets."""
     total = plan.total_weight
     rows = tuple(
         (
@@ -210,11 +210,15 @@ def _phase_section(plan: Plan) -> PageSection:
             _share(p.covered_weight, total),
             _share(p.greedy_weight, total),
             _share(p.upper_bound, total),
+            _share(p.covered_weight, p.upper_bound),
         )
         for p in plan.phases
     )
-    headers = ("Phase", "Sets", "Cumulative sets", "Covered share", "Plain greedy share", "Bound")
-    return PageSection("Phases", tables=(Table(headers, rows),))
+    headers = ("Phase", "Sets", "Cumulative sets", "Covered share", "Plain greedy share", "Bound",
+               "At least, of the best possible")  # fmt: skip
+    note = ("Bound: no plan with the phase's cumulative number of sets covers more; the last "
+            "column is the phase's covered share over it.")  # fmt: skip
+    return PageSection("Phases", paragraphs=(note,), tables=(Table(headers, rows),))
 
 
 def _camera_section(plan: Plan) -> PageSection | None:
