@@ -9,7 +9,7 @@ import pytest
 from scipy import sparse
 
 from planner.solver.optimise import Constraints, SolverOptions, optimise
-from planner.solver.presolve import locality_order, merge_rows, presolve
+from planner.solver.presolve import merge_rows, presolve
 from planner.solver.problem import CoverageProblem
 
 
@@ -105,8 +105,7 @@ def test_dominated_sites_go_only_when_safe():
     assert pre.columns.tolist() == [1, 2]  # 0 contained, 3 the higher twin, 4 empty
     assert pre.report.dominated_sites == 2
     assert pre.problem.n_demand == 2  # {0,1,2} -> one row (once 0 is gone); 4 seen by nobody
-    by_row = {tuple(pre.problem.csr[[i]].indices): w for i, w in enumerate(pre.problem.weights)}
-    assert by_row == {(0,): 6.0, (1,): 4.0}
+    assert pre.problem.weights.tolist() == [6.0, 4.0]
     assert pre.constant == 0.0
     assert presolve(problem, Constraints(sets=2, forced=(0, 4))).columns.tolist() == [0, 1, 2, 4]
     assert presolve(problem, Constraints(sets=2, forbidden=(1,))).columns.tolist() == [2, 3]
@@ -143,50 +142,3 @@ def test_presolve_report_and_same_plan_value():
     assert report.pairs_kept <= report.pairs
     # the plan's coverage is recomputed on the original instance by the caller: same value
     assert _value(problem, tuple(on.order)) == pytest.approx(on.covered_weight, rel=1e-12)
-
-
-def _scrambled_strip(n: int, m: int, seed: int) -> tuple[sparse.csr_array, np.ndarray]:
-    """Points and sites along a line (each site sees the points within 3 of it), both shuffled."""
-    rng = np.random.default_rng(seed)
-    px, sx = np.sort(rng.uniform(0, m, n)), np.arange(m) + 0.5
-    rows, cols = np.nonzero(np.abs(px[:, None] - sx[None, :]) <= 3.0)
-    pr, sc = rng.permutation(n), rng.permutation(m)
-    q = sparse.csr_array((np.ones(rows.size), (pr[rows], sc[cols])), shape=(n, m))
-    return q, px[np.argsort(pr)]
-
-
-def _widest_site(q: sparse.csr_array) -> int:
-    """The longest stretch of rows one column's rows span."""
-    csc = sparse.csc_array(q)
-    csc.sort_indices()
-    spans = [
-        csc.indices[a:b].max() - csc.indices[a:b].min()
-        for a, b in itertools.pairwise(csc.indptr)
-        if b > a
-    ]
-    return int(max(spans))
-
-
-def test_locality_order_puts_each_sites_points_together():
-    q, x = _scrambled_strip(2000, 200, seed=5)
-    order = locality_order(q)
-    assert sorted(order.tolist()) == list(range(2000))  # a permutation of the rows
-    assert _widest_site(q) > 1500  # shuffled: a site's points are spread over all rows
-    ordered = sparse.csr_array(q[order])
-    assert _widest_site(ordered) < 120  # about the 60 points a site sees, plus its neighbours'
-    assert np.all(np.abs(np.diff(x[order])) < 7.0)  # consecutive rows are neighbours on the line
-    assert locality_order(q).tolist() == order.tolist()  # deterministic
-
-
-def test_presolve_row_order_keeps_the_plan():
-    q, _ = _scrambled_strip(600, 60, seed=8)
-    w = np.random.default_rng(8).gamma(2.0, 1.0, 600)
-    problem = CoverageProblem.from_matrix(q, w)
-    reduced = presolve(problem, Constraints(sets=6)).problem.csr
-    assert _widest_site(q) > 400
-    assert _widest_site(reduced) < 60  # the reduced rows are ordered
-    on = optimise(problem, Constraints(sets=6), SolverOptions(exact="always"))
-    off = optimise(problem, Constraints(sets=6), SolverOptions(presolve=False, exact="always"))
-    assert on.proven_optimal
-    assert off.proven_optimal
-    assert on.curve[-1] == pytest.approx(off.curve[-1], rel=1e-12)

@@ -13,13 +13,6 @@ aggregation" and dominated columns; Cordeau, Furini & Ljubić 2019, section 4):
   nothing less, and, under a minimum spacing, conflicts with no site the other
   does not (so swapping one for the other keeps every plan feasible). Of identical
   sites the one with the lowest index stays.
-
-The rows of the reduced instance are then put in reverse Cuthill-McKee order of the
-point-site graph (:func:`locality_order`), so that the points one site sees lie close
-together in memory: the passes over a site's points (greedy gains, swaps, the
-Lagrangian bound's site sums) then read nearby memory instead of a million-point array
-at random. Nothing maps reduced rows back to input points, so the order is free;
-the columns keep their order (ties between sites still break on the lower index).
 """
 
 from __future__ import annotations
@@ -29,12 +22,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numba import njit
 from scipy import sparse
-from scipy.sparse.csgraph import reverse_cuthill_mckee
 
 from planner.solver.constraints import Constraints
 from planner.solver.problem import CoverageProblem
 
-__all__ = ["PresolveReport", "Presolved", "locality_order", "merge_rows", "presolve"]
+__all__ = ["PresolveReport", "Presolved", "merge_rows", "presolve"]
 
 
 @dataclass(frozen=True)
@@ -294,35 +286,9 @@ def _remerge(csr: sparse.csr_array, weights: np.ndarray, baseline: np.ndarray) -
     leaders, _, weights = merge_rows(csr, weights, baseline)
     if len(leaders) < csr.shape[0]:
         csr = sparse.csr_array(csr[leaders])
-    order = locality_order(csr)
-    csr = sparse.csr_array(csr[order])
     csc = sparse.csc_array(csr)
     csc.sort_indices()
-    return CoverageProblem(
-        csc=csc, csr=csr, weights=weights[order], baseline=baseline[leaders][order]
-    )
-
-
-def locality_order(csr: sparse.csr_array) -> np.ndarray:
-    """Rows of ``csr`` in reverse Cuthill-McKee order of the bipartite row-column graph.
-
-    Rows that share columns come out near each other (a bandwidth-reducing order;
-    Cuthill & McKee 1969), so each column's rows span a short stretch. Deterministic:
-    the order depends on the matrix's pattern only.
-    """
-    n, m = csr.shape
-    if n == 0 or csr.nnz == 0:
-        return np.arange(n)
-    by_column = sparse.csc_array(csr)
-    kind = np.int32 if n + m < 2**31 and 2 * csr.nnz < 2**31 else np.int64
-    indptr = np.concatenate([csr.indptr, csr.nnz + by_column.indptr[1:]]).astype(kind)
-    indices = np.concatenate([csr.indices.astype(kind) + kind(n), by_column.indices.astype(kind)])
-    graph = sparse.csr_array(
-        (np.ones(indices.size, dtype=np.int8), indices, indptr), shape=(n + m, n + m)
-    )
-    order = np.asarray(reverse_cuthill_mckee(graph, symmetric_mode=True), dtype=np.int64)
-    rows: np.ndarray = order[order < n]
-    return rows
+    return CoverageProblem(csc=csc, csr=csr, weights=weights, baseline=baseline[leaders])
 
 
 def _dominated_sites(
