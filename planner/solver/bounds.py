@@ -165,6 +165,12 @@ class _Dual:
 
 
 @njit(cache=True, inline="always")
+def _chunk(c: int, n: int) -> tuple[int, int]:
+    """Rows ``[lo, hi)`` of chunk ``c`` of ``n`` rows (``STEP_CHUNK`` rows a chunk)."""
+    return c * STEP_CHUNK, min(n, (c + 1) * STEP_CHUNK)
+
+
+@njit(cache=True, inline="always")
 def _moves(v: float, w: float, d: float) -> bool:
     """Whether a step along ``-d`` moves ``v`` (it is not pinned at 0 or ``w`` by ``d``)."""
     return not ((v <= 0.0 and d > 0.0) or (v >= w and d < 0.0))
@@ -194,12 +200,11 @@ def _step_direction(
     on residual points; the direction is ``DEFLECTION`` times it plus the rest of the
     previous direction (Barahona & Anbil's volume algorithm smooths the same way).
     """
-    n = len(v)
-    chunks = (n + STEP_CHUNK - 1) // STEP_CHUNK
-    norms = np.zeros(chunks)
-    for c in prange(chunks):
+    norms = np.zeros((len(v) + STEP_CHUNK - 1) // STEP_CHUNK)
+    for c in prange(len(norms)):
+        lo, hi = _chunk(c, len(v))
         total = 0.0
-        for i in range(c * STEP_CHUNK, min(n, (c + 1) * STEP_CHUNK)):
+        for i in range(lo, hi):
             g = seen[i] - 1.0 if residual[i] else 0.0
             d = DEFLECTION * g + (1.0 - DEFLECTION) * direction[i]
             direction[i] = d
@@ -212,12 +217,11 @@ def _step_direction(
 @njit(cache=True, parallel=True)
 def _step_update(v: np.ndarray, w: np.ndarray, direction: np.ndarray, step: float) -> np.ndarray:
     """``v -= step * direction`` where it moves, kept in ``[0, w]``; per chunk, the new sum."""
-    n = len(v)
-    chunks = (n + STEP_CHUNK - 1) // STEP_CHUNK
-    totals = np.zeros(chunks)
-    for c in prange(chunks):
+    totals = np.zeros((len(v) + STEP_CHUNK - 1) // STEP_CHUNK)
+    for c in prange(len(totals)):
+        lo, hi = _chunk(c, len(v))
         total = 0.0
-        for i in range(c * STEP_CHUNK, min(n, (c + 1) * STEP_CHUNK)):
+        for i in range(lo, hi):
             d = direction[i]
             if _moves(v[i], w[i], d):
                 v[i] = min(max(v[i] - step * d, 0.0), w[i])
