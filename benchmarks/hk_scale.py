@@ -199,9 +199,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"plan.gpkg demand layer: {layer['choice']} ({layer['points']:,} of "
               f"{layer['of']:,} points; --demand-layer all writes every point)")
 
-    phases = Table(["phase", "sets", "cumulative coverage share"])
+    phases = Table(["phase", "sets", "cumulative coverage share", "bound", "proven share",
+                    "bound method"])  # fmt: skip
+    total = default.summary.get("total_weight") or 1.0
     for ph in default.summary.get("phases", []):
-        phases.add(ph.get("phase"), ph.get("n_sets"), f"{ph.get('coverage_share', 0):.4%}")
+        bound = ph.get("upper_bound") or 0.0
+        proven = f"{ph['covered_weight'] / bound:.2%}" if bound > 0 else "-"
+        phases.add(ph.get("phase"), ph.get("n_sets"), f"{ph.get('coverage_share', 0):.4%}",
+                   f"{bound / total:.4%}", proven, ph.get("bound_method", "-"))  # fmt: skip
     print()
     phases.print()
 
