@@ -6,9 +6,10 @@ iterated swap search of :mod:`planner.solver.perturb` in between); reduced-cost 
 is left out, and one whose removal would do the same is kept) shrinks the MIP, which
 HiGHS then solves with the incumbent's value as a cut-off under a node limit, when the
 instance is small enough for its root node to be quick. Where it is not, the LP's
-neighbourhood (RENS, Berthold 2014) is searched instead: sites at 1 in the LP kept, sites
-at 0 left out, and HiGHS's root node (presolve, cuts, its heuristics) run on the sites the
-LP splits, for a plan only (its bound holds for that neighbourhood, not the phase). Work is
+neighbourhood (RENS, Berthold 2014) can be searched (:func:`phase_neighbourhood`): sites at
+1 in the LP kept, sites at 0 left out, and HiGHS's root node (presolve, cuts, its
+heuristics) run on the sites the LP splits, for a plan only (its bound holds for that
+neighbourhood, not the phase). Work is
 bounded by node counts, so a plan does not depend on the machine's load; the clock is only
 a safety net, and a solve it stops contributes nothing.
 """
@@ -37,6 +38,7 @@ __all__ = [
     "improve_reduced",
     "phase_lp",
     "phase_mip",
+    "phase_neighbourhood",
     "solve_phase",
 ]
 
@@ -103,6 +105,7 @@ class PhaseLP:
     bound: float = np.inf
     low: np.ndarray | None = None  # reduced costs at the lower bound (>= 0)
     up: np.ndarray | None = None  # reduced costs at the upper bound (<= 0)
+    too_large: bool = False  # phase_mip found the MIP too large for HiGHS
 
     @property
     def support(self) -> tuple[int, ...]:
@@ -183,7 +186,8 @@ def phase_mip(lp: PhaseLP, incumbent: Sequence[int]) -> MCLPResult:
         bound = min(bound, max(mip_bound, search.value))
         msg += f"; MIP: {status}"
     else:
-        msg += "; MIP skipped (too large); " + _rens(search, lp.x)
+        msg += "; MIP skipped (too large)"
+        lp.too_large = True
     optimal = optimal or bound - search.value <= _TOLERANCE * max(bound, 1.0)
     logger.info("exact phase: %s; plan %.6g, bound %.6g", msg, search.value, bound)
     return _result(search, fixed, incumbent, bound, optimal, msg)
@@ -211,19 +215,33 @@ def improve_reduced(
     return search.best if search.improved else None
 
 
-def _rens(search: _Search, x: np.ndarray) -> str:
-    """Search the LP's neighbourhood for a better plan (HiGHS's root node); what happened."""
-    split = (x > _EPS) & (x < 1.0 - _EPS)
-    if int(split.sum()) > RENS_COLUMNS:  # (none split: the LP's own plan, optimal)
-        return f"LP neighbourhood not searched ({int(split.sum())} split sites)"
-    before = search.value
+def phase_neighbourhood(lp: PhaseLP, incumbent: Sequence[int]) -> tuple[int, ...] | None:
+    """A plan beating ``incumbent`` (sites beyond the fixed ones) in the LP's neighbourhood.
+
+    RENS (Berthold 2014): the sites at 1 in the LP kept, those at 0 left out, HiGHS's root
+    node (one node: presolve, cuts, its heuristics) on the sites the LP splits, at most
+    RENS_COLUMNS of them, with the incumbent's value as the cut-off. Only for a phase
+    whose MIP :func:`phase_mip` found too large; returns the whole plan (fixed sites
+    first), or None.
+    """
+    search, x = lp.search, lp.x
+    if not lp.too_large or x is None or search.count <= 0:
+        return None
+    split = int(np.count_nonzero((x > _EPS) & (x < 1.0 - _EPS)))
+    if split > RENS_COLUMNS:  # (none split: the LP's own plan, optimal)
+        logger.info("LP neighbourhood not searched: %d split sites", split)
+        return None
+    search.best = np.isin(search.red.columns, np.asarray(incumbent, dtype=np.int64)).astype(float)
+    search.value, search.improved = search.red.covered(search.best), False
     limits, search.limits = search.limits, replace(search.limits, nodes=1)
     try:
         status, _, _ = _mip(search, x <= _EPS, x >= 1.0 - _EPS)
     finally:
         search.limits = limits
-    gain = search.value - before
-    return f"LP neighbourhood ({int(split.sum())} split sites): {status}, +{gain:.6g}"
+    logger.info("LP neighbourhood (%d split sites): %s; plan %.6g", split, status, search.value)
+    if not search.improved:
+        return None
+    return (*lp.fixed, *search.red.columns[np.flatnonzero(search.best > 0.5)].tolist())
 
 
 def _fixings(

@@ -20,7 +20,7 @@ from planner.solver.bounds import (
     lagrangian_steps,
 )
 from planner.solver.constraints import SolverOptions, Start
-from planner.solver.exact import ExactLimits, phase_lp, phase_mip
+from planner.solver.exact import ExactLimits, PhaseLP, phase_lp, phase_mip, phase_neighbourhood
 from planner.solver.greedy import GreedyState, block_neighbours, lazy_greedy, pick
 from planner.solver.localsearch import swap_search
 from planner.solver.mclp import reduced_size
@@ -76,6 +76,7 @@ class Tally:
     windows_improved: int = 0
     open_gap: bool = False  # the phase's exact stage ran and did not prove it optimal
     proven_phase: bool = False  # the phase's MIP proved it optimal
+    neighbourhood: PhaseLP | None = None  # the phase's LP, where its MIP was too large
     mip_status: str | None = None
     mip_optimal: bool | None = None
     mip_bound: float | None = None
@@ -162,10 +163,14 @@ def improve_phases(
         _swap_phase(ctx, state, list(range(len(before.chosen), len(state.chosen))))
         t2 = time.perf_counter()
         tally.open_gap = tally.proven_phase = False
+        tally.neighbourhood = None
         state = _maybe_exact(ctx, before, state, count=end - len(before.chosen))
         t3 = time.perf_counter()
         _window_phase(ctx, before, state)
-        tally.windows_s += time.perf_counter() - t3
+        t4 = time.perf_counter()
+        tally.windows_s += t4 - t3
+        state = _lp_neighbourhood(ctx, before, state)
+        tally.exact_s += time.perf_counter() - t4
         state = rerank(ctx.problem, before, state.chosen[len(before.chosen) :])
         refresh_available(state, start.eligible, start.conflicts)
         ctx.online.observe(state)
@@ -215,6 +220,28 @@ def _window_phase(ctx: PhaseContext, before: GreedyState, state: GreedyState) ->
     if res.improved:
         refresh_available(state, start.eligible, start.conflicts)
         _swap_phase(ctx, state, list(range(len(before.chosen), len(state.chosen))))
+
+
+def _lp_neighbourhood(ctx: PhaseContext, before: GreedyState, state: GreedyState) -> GreedyState:
+    """After the windows, the LP's neighbourhood where the phase's MIP was too large.
+
+    Last, so that it can only add to what the swaps and windows found; swaps again if it
+    gained.
+    """
+    lp, start = ctx.tally.neighbourhood, ctx.start
+    if lp is None or ctx.tally.proven_phase:
+        return state
+    chosen = phase_neighbourhood(lp, state.chosen[len(before.chosen) :])
+    if chosen is None:
+        return state
+    improved = before.copy()
+    for j in chosen[len(before.chosen) :]:
+        pick(ctx.problem, improved, j, conflicts=start.conflicts)
+    if ctx.problem.value(improved.best) <= ctx.problem.value(state.best) * (1 + 1e-12):
+        return state
+    refresh_available(improved, start.eligible, start.conflicts)
+    _swap_phase(ctx, improved, list(range(len(before.chosen), len(improved.chosen))))
+    return improved
 
 
 def refresh_available(
@@ -302,6 +329,7 @@ def _maybe_exact(
                                kick=Kick(rounds, target=lp.bound * (1 - PROVEN_GAP)))  # fmt: skip
     res = phase_mip(lp, state.chosen[len(before.chosen) :])
     tally = ctx.tally
+    tally.neighbourhood = lp
     tally.exact_phases += 1
     tally.mip_status, tally.mip_optimal, tally.mip_bound = res.status, res.optimal, res.upper_bound
     tally.proven_phase = tally.mip_optimal
