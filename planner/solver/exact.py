@@ -168,8 +168,7 @@ def solve_phase(
 def phase_mip(lp: PhaseLP, incumbent: Sequence[int]) -> MCLPResult:
     """From the plan ``incumbent`` (sites beyond the fixed ones): fixing, the MIP, sub-MIPs."""
     search, fixed = lp.search, lp.fixed
-    search.best = np.isin(search.red.columns, np.asarray(incumbent, dtype=np.int64)).astype(float)
-    search.value, search.improved = search.red.covered(search.best), False
+    _start_from(search, incumbent)
     n_cols = search.red.group_cover.shape[1]
     if n_cols == 0 or search.count <= 0:
         return _result(search, fixed, incumbent, lp.bound, True, "nothing to add")
@@ -231,17 +230,26 @@ def phase_neighbourhood(lp: PhaseLP, incumbent: Sequence[int]) -> tuple[int, ...
     if split > RENS_COLUMNS:  # (none split: the LP's own plan, optimal)
         logger.info("LP neighbourhood not searched: %d split sites", split)
         return None
-    search.best = np.isin(search.red.columns, np.asarray(incumbent, dtype=np.int64)).astype(float)
-    search.value, search.improved = search.red.covered(search.best), False
+    _start_from(search, incumbent)
     limits, search.limits = search.limits, replace(search.limits, nodes=1)
     try:
         status, _, _ = _mip(search, x <= _EPS, x >= 1.0 - _EPS)
     finally:
         search.limits = limits
     logger.info("LP neighbourhood (%d split sites): %s; plan %.6g", split, status, search.value)
-    if not search.improved:
-        return None
-    return (*lp.fixed, *search.red.columns[np.flatnonzero(search.best > 0.5)].tolist())
+    return (*lp.fixed, *_picked(search)) if search.improved else None
+
+
+def _start_from(search: _Search, incumbent: Sequence[int]) -> None:
+    """Make the plan ``incumbent`` (sites beyond the fixed ones) the search's best."""
+    search.best = np.isin(search.red.columns, np.asarray(incumbent, dtype=np.int64)).astype(float)
+    search.value, search.improved = search.red.covered(search.best), False
+
+
+def _picked(search: _Search) -> list[int]:
+    """The sites of the search's best plan (beyond the fixed ones), in original indices."""
+    picked: list[int] = search.red.columns[np.flatnonzero(search.best > 0.5)].tolist()
+    return picked
 
 
 def _fixings(
@@ -268,8 +276,7 @@ def _result(
     status: str,
 ) -> MCLPResult:
     """The search's best plan in original site indices (the incumbent when nothing beat it)."""
-    picked = search.red.columns[np.flatnonzero(search.best > 0.5)].tolist()
-    chosen = (*fixed, *picked) if search.improved else (*fixed, *incumbent)
+    chosen = (*fixed, *_picked(search)) if search.improved else (*fixed, *incumbent)
     return MCLPResult(max(bound, search.value), search.value, tuple(chosen), optimal, status)
 
 

@@ -211,8 +211,8 @@ def _window_phase(ctx: PhaseContext, before: GreedyState, state: GreedyState) ->
     if count is None:
         count = AUTO_WINDOWS if tally.open_gap else 0
     movable = state.chosen[len(before.chosen) :]
-    windows = Windows(count, size=options.window_size, nodes=options.exact_nodes,
-                      time_limit=options.time_limit)  # fmt: skip
+    limits = ExactLimits(nodes=options.exact_nodes, time_limit=options.time_limit)
+    windows = Windows(count, size=options.window_size, limits=limits)
     res = window_search(ctx.problem, state, movable, eligible=start.eligible,
                         conflicts=start.conflicts, windows=windows)  # fmt: skip
     tally.windows += res.solved
@@ -234,9 +234,7 @@ def _lp_neighbourhood(ctx: PhaseContext, before: GreedyState, state: GreedyState
     chosen = phase_neighbourhood(lp, state.chosen[len(before.chosen) :])
     if chosen is None:
         return state
-    improved = before.copy()
-    for j in chosen[len(before.chosen) :]:
-        pick(ctx.problem, improved, j, conflicts=start.conflicts)
+    improved = _replayed(ctx.problem, before, chosen, start.conflicts)
     if ctx.problem.value(improved.best) <= ctx.problem.value(state.best) * (1 + 1e-12):
         return state
     refresh_available(improved, start.eligible, start.conflicts)
@@ -336,10 +334,20 @@ def _maybe_exact(
     tally.mip_bound_method = "mip" if res.upper_bound < lp.bound else "lp-relaxation"
     if not np.isfinite(res.value) or res.value <= problem.value(state.best) * (1 + 1e-12):
         return state
-    improved = before.copy()
-    for j in res.chosen[len(before.chosen) :]:
-        pick(problem, improved, j, conflicts=start.conflicts)
-    return improved
+    return _replayed(problem, before, res.chosen, start.conflicts)
+
+
+def _replayed(
+    problem: CoverageProblem,
+    before: GreedyState,
+    chosen: Sequence[int],
+    conflicts: sparse.csr_array | None,
+) -> GreedyState:
+    """The state with ``before``'s sites and then the rest of ``chosen`` picked in order."""
+    state = before.copy()
+    for j in chosen[len(before.chosen) :]:
+        pick(problem, state, j, conflicts=conflicts)
+    return state
 
 
 def _stage(

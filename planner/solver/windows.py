@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -55,16 +55,14 @@ class Windows:
     size
         Chosen sites freed together in a window, at most: fewer where the window would be
         too big for a quick MIP (``WINDOW_NNZ``).
-    nodes
-        Branch-and-bound nodes each window's MIP may explore.
-    time_limit
-        Seconds for each MIP: a safety net; a solve it stops is not used.
+    limits
+        Nodes and the safety-net seconds of each window's MIP (a solve the clock stops
+        is not used).
     """
 
     count: int
     size: int = 20
-    nodes: int = 100
-    time_limit: float = 30.0
+    limits: ExactLimits = field(default_factory=lambda: ExactLimits(nodes=100))
 
 
 @dataclass(frozen=True)
@@ -224,7 +222,6 @@ def window_search(
         _rows_of(problem.csc, np.asarray(state.chosen, dtype=np.int64)), minlength=problem.n_demand
     ).astype(np.int32)
     plan = _Plan(problem, state, counts, chosen, mask, eligible, conflicts)
-    limits = ExactLimits(nodes=windows.nodes, time_limit=windows.time_limit)
     solved = improved = 0
     gained = 0.0
     while solved < windows.count:
@@ -245,7 +242,8 @@ def window_search(
                 continue
             red, current = window
             solved += 1
-            better = improve_reduced(red, freed.size, current, conflicts=conflicts, limits=limits)
+            better = improve_reduced(red, freed.size, current, conflicts=conflicts,
+                                     limits=windows.limits)
             if better is None:
                 continue
             into = red.columns[better > 0.5]
