@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
+from planner.solver.lp import solve_lp
 from planner.solver.mclp import MCLPResult, Reduced, mclp_constraints, reduce_instance
 from planner.solver.problem import CoverageProblem
 
@@ -282,25 +283,15 @@ def _result(
 
 def _solve_lp(search: _Search) -> tuple[np.ndarray, float, np.ndarray, np.ndarray] | None:
     """LP solution, bound and reduced costs (at the lower bound, at the upper bound)."""
-    from scipy import optimize
-
     red, n_cols = search.red, search.red.group_cover.shape[1]
     objective = np.concatenate([np.zeros(n_cols), -red.group_weight])
-    res = optimize.linprog(
-        objective,
-        A_ub=search.constraints.A,
-        b_ub=search.constraints.ub,
-        bounds=(0.0, 1.0),
-        method="highs",
-        options={"time_limit": float(search.limits.time_limit), "disp": False},
-    )
-    if res.status != 0 or res.x is None:
-        logger.info("exact phase: LP stopped: %s", res.message)
+    constraints = search.constraints
+    lp, message = solve_lp(objective, constraints.A, constraints.ub, (0.0, 1.0),
+                           search.limits.time_limit)  # fmt: skip
+    if lp is None:
+        logger.info("exact phase: LP stopped: %s", message)
         return None
-    bound = red.constant - float(res.fun)
-    low = np.asarray(res.lower.marginals[:n_cols], dtype=np.float64)
-    up = np.asarray(res.upper.marginals[:n_cols], dtype=np.float64)
-    return np.asarray(res.x[:n_cols], dtype=np.float64), bound, low, up
+    return lp.x[:n_cols], red.constant - lp.fun, lp.low[:n_cols], lp.up[:n_cols]
 
 
 def _mip(search: _Search, zero: np.ndarray, one: np.ndarray) -> tuple[str, float, bool]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
+from planner.solver.lp import LPSolution, solve_lp
 from planner.solver.presolve import merge_rows
 from planner.solver.problem import CoverageProblem
 
@@ -147,19 +148,18 @@ def solve_mclp(
         return MCLPResult(red.constant, red.constant, tuple(fixed), True, "nothing to add")
     constraints = mclp_constraints(red, count, costs, conflicts if integral else None)
     objective = np.concatenate([np.zeros(n_cols), -red.group_weight])
-    integrality = np.concatenate([np.ones(n_cols), np.zeros(n_groups)]) if integral else None
-    options = {"time_limit": float(time_limit), "disp": False}
-    if integral:
-        options["mip_rel_gap"] = 1e-8
+    if not integral:
+        lp, message = solve_lp(objective, constraints.A, constraints.ub, (0.0, 1.0), time_limit)
+        return _lp_result(lp, message, red)
     res = optimize.milp(
         objective,
         constraints=constraints,
         bounds=optimize.Bounds(0.0, 1.0),
-        integrality=integrality,
-        options=options,
+        integrality=np.concatenate([np.ones(n_cols), np.zeros(n_groups)]),
+        options={"time_limit": float(time_limit), "disp": False, "mip_rel_gap": 1e-8},
     )
-    logger.info("HiGHS %s: %s", "MIP" if integral else "LP", res.message)
-    return _mclp_result(res, red, fixed, integral)
+    logger.info("HiGHS MIP: %s", res.message)
+    return _mclp_result(res, red, fixed)
 
 
 def mclp_constraints(
@@ -184,22 +184,21 @@ def mclp_constraints(
     return optimize.LinearConstraint(a_ub, -np.inf, np.concatenate(upper))
 
 
-def _mclp_result(
-    res: optimize.OptimizeResult, red: Reduced, fixed: list[int], integral: bool
-) -> MCLPResult:
-    """HiGHS's answer as a bound (and, for the MIP, a plan)."""
+def _lp_result(lp: LPSolution | None, message: str, red: Reduced) -> MCLPResult:
+    """The LP's optimum as a bound; an unfinished LP bounds nothing."""
+    if lp is None:
+        return MCLPResult(np.inf, np.nan, (), False, message)
+    x = lp.x[: red.group_cover.shape[1]]
+    positive = np.flatnonzero(x > 1e-9)
+    ranked = positive[np.lexsort((positive, -x[positive]))]
+    support = tuple(red.columns[ranked].tolist())
+    return MCLPResult(red.constant - lp.fun, np.nan, (), True, message, support)
+
+
+def _mclp_result(res: optimize.OptimizeResult, red: Reduced, fixed: list[int]) -> MCLPResult:
+    """HiGHS's MIP answer as a bound and a plan."""
     n_cols = red.group_cover.shape[1]
     optimal = res.status == 0
-    if not integral:
-        if res.x is None:
-            return MCLPResult(np.inf, np.nan, (), False, res.message)
-        # The LP optimum, or (time limit) no proof: an unfinished LP bounds nothing.
-        bound = red.constant - res.fun if optimal else np.inf
-        x = res.x[:n_cols]
-        positive = np.flatnonzero(x > 1e-9)
-        ranked = positive[np.lexsort((positive, -x[positive]))]
-        support = tuple(red.columns[ranked].tolist())
-        return MCLPResult(bound, np.nan, (), optimal, res.message, support)
     dual = getattr(res, "mip_dual_bound", None)
     bound = red.constant - dual if dual is not None and np.isfinite(dual) else np.inf
     if res.x is None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
+from planner.solver.lp import solve_lp
 from planner.solver.problem import CoverageProblem
 from planner.solver.sets import SetLayout
 
@@ -138,26 +139,27 @@ def solve_sets(problem: CoverageProblem, layout: SetLayout, limits: SetLimits, *
     lb = np.zeros(n_x + m + n_y)
     ub = np.concatenate([np.ones(n_x), eligible.astype(float), np.ones(n_y)])
     lb[n_x + np.asarray(limits.forced, dtype=np.int64)] = 1.0
+    objective = np.concatenate([np.zeros(n_x + m), -gain])
+    a_ub = sparse.vstack(blocks, format="csr")
+    b_ub = np.concatenate([np.asarray(u, float) for u in upper])
+    if not integral:
+        lp, message = solve_lp(objective, a_ub, b_ub, (lb, ub), time_limit)
+        bound = np.inf if lp is None else constant - lp.fun
+        return SetMIPResult(bound, np.nan, (), (), lp is not None, message)
     res = optimize.milp(
-        np.concatenate([np.zeros(n_x + m), -gain]),
-        constraints=optimize.LinearConstraint(sparse.vstack(blocks, format="csr"), -np.inf,
-                                              np.concatenate([np.asarray(u, float)
-                                                              for u in upper])),
+        objective,
+        constraints=optimize.LinearConstraint(a_ub, -np.inf, b_ub),
         bounds=optimize.Bounds(lb, ub),
-        integrality=np.concatenate([np.ones(n_x + m), np.zeros(n_y)]) if integral else None,
-        options={"time_limit": float(time_limit), "disp": False,
-                 **({"mip_rel_gap": 1e-9} if integral else {})},
+        integrality=np.concatenate([np.ones(n_x + m), np.zeros(n_y)]),
+        options={"time_limit": float(time_limit), "disp": False, "mip_rel_gap": 1e-9},
     )
-    logger.info("HiGHS sets %s: %s", "MIP" if integral else "LP", res.message)
-    return _result(res, constant, cols, n_x, n_pans, layout, integral)
+    logger.info("HiGHS sets MIP: %s", res.message)
+    return _result(res, constant, cols, n_x, n_pans, layout)
 
 
 def _result(res: optimize.OptimizeResult, constant: float, cols: np.ndarray, n_x: int,
-            n_pans: int, layout: SetLayout, integral: bool) -> SetMIPResult:
+            n_pans: int, layout: SetLayout) -> SetMIPResult:
     optimal = res.status == 0
-    if not integral:
-        bound = constant - res.fun if optimal and res.x is not None else np.inf
-        return SetMIPResult(bound, np.nan, (), (), optimal, res.message)
     dual = getattr(res, "mip_dual_bound", None)
     bound = constant - dual if dual is not None and np.isfinite(dual) else np.inf
     if res.x is None:
