@@ -264,7 +264,8 @@ OPTIONS: tuple[Option, ...] = (
     _opt("exact", "flag", "Always (true) / never (false) solve the MIP with HiGHS; default: "
          "when the instance is small.", flag="--exact/--no-exact"),
     _opt("time_limit", "number", "Time allowed to each HiGHS solve: a safety net; exact_nodes "
-         "(MIPs) and fixed iteration counts (LPs) are the budget.", default=30.0, unit="s", low=0.0, low_open=True),
+         "(MIPs) and fixed iteration counts (LPs) are the budget.", default=30.0, unit="s",
+         low=0.0, low_open=True),
     _opt("exact_nodes", "count", "Branch-and-bound nodes each HiGHS MIP solve may explore: the "
          "budget of exact solving, counted (not timed) so a plan does not depend on the "
          "machine's load.", default=1000, low=1),

@@ -12,6 +12,7 @@ from planner.solver.constraints import Constraints, resolve
 from planner.solver.greedy import lazy_greedy
 from planner.solver.localsearch import swap_search
 from planner.solver.perturb import Kick, iterated_swaps
+from planner.solver.phases import KICK_SITE_WORK, KICK_WORK, kick_rounds
 from planner.solver.problem import CoverageProblem
 
 
@@ -84,3 +85,13 @@ def test_keeps_fixed_sites_and_spacing_and_is_deterministic(seed):
     assert problem.value(out.best) >= problem.value(state.best)
     best = problem.best_quality(np.asarray(out.chosen, dtype=np.int64))
     assert problem.value(best) == pytest.approx(problem.value(out.best), rel=1e-12)
+
+
+def test_kick_rounds_count_the_phase_sites_as_work():
+    """Few sites: capped by 50 + 16 per site or 1,000; thousands of sites: far fewer rounds."""
+    assert kick_rounds(62_133, 60) == 1000  # Helsinki, disc 100 m, 60 sets
+    assert kick_rounds(140_610, 10) == 50 + 16 * 10
+    assert kick_rounds(108_063, 2000) == KICK_WORK // (108_063 + KICK_SITE_WORK * 2000)
+    assert kick_rounds(108_063, 2000) < kick_rounds(108_063, 800) < 1000
+    assert kick_rounds(10**9, 5000) == 20  # at least 20
+    assert kick_rounds(0, 1) == 50 + 16

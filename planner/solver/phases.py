@@ -34,12 +34,14 @@ __all__ = [
     "AUTO_EXACT_NNZ",
     "AUTO_KICK_NNZ",
     "AUTO_WINDOWS",
+    "KICK_SITE_WORK",
     "KICK_WORK",
     "PhaseContext",
     "Progress",
     "Tally",
     "coverage_curve",
     "improve_with_fallback",
+    "kick_rounds",
     "refresh_available",
     "rerank",
 ]
@@ -57,9 +59,13 @@ AUTO_EXACT_GAP = 0.001
 AUTO_KICK_NNZ = 2_500_000
 #: Windows a phase gets by default where its exact stage ran and left a gap.
 AUTO_WINDOWS = 50
-#: About this many coverage pairs per phase for the iterated swap search: its rounds are
-#: this over the phase's size (at least 20, at most 50 + 16 per site and 1,000).
+#: About this much work per phase for the iterated swap search, in coverage pairs: its
+#: rounds are this over a round's work (at least 20, at most 50 + 16 per site and 1,000).
 KICK_WORK = 200_000_000
+#: A round's work beyond its pairs, per site of the phase (rebuilt and swapped each round),
+#: in pairs: measured 1.6-4.7 ms a round for the Helsinki cases (20,000-140,000 pairs, 10-60
+#: sites) and 29 ms for each of the Hong Kong scenario's phases (108,000 pairs, 2,000 sites).
+KICK_SITE_WORK = 250
 #: A plan this close (relative) to the phase's LP bound needs no iterated swaps.
 PROVEN_GAP = 1e-7
 
@@ -242,6 +248,16 @@ def _lp_neighbourhood(ctx: PhaseContext, before: GreedyState, state: GreedyState
     return improved
 
 
+def kick_rounds(pairs: int, count: int) -> int:
+    """Rounds of the iterated swap search for a phase of ``count`` sites on ``pairs`` pairs.
+
+    A round refills over the whole instance, and rebuilds and swaps all the phase's sites:
+    KICK_WORK over that work, at least 20, at most 50 + 16 per site and 1,000.
+    """
+    work = max(pairs, 1) + KICK_SITE_WORK * count
+    return min(1000, 50 + 16 * count, max(20, KICK_WORK // work))
+
+
 def refresh_available(
     state: GreedyState, eligible: np.ndarray, conflicts: sparse.csr_array | None
 ) -> None:
@@ -307,8 +323,7 @@ def _maybe_exact(
     stage = "exact" if options.exact == "always" else _stage(ctx, before, state, count, size)
     if stage is None:
         return state
-    # a round refills and swaps over the whole instance, not only the phase
-    rounds = min(1000, 50 + 16 * count, max(20, KICK_WORK // max(size, problem.csc.nnz, 1)))
+    rounds = kick_rounds(max(size, problem.csc.nnz), count)
     ctx.tally.open_gap = True  # the Lagrangian bound (or "always") leaves room
     if stage == "kick":  # mid-sized: the iterated swap search alone
         if not options.local_search:
