@@ -44,6 +44,10 @@ def test_hong_kong_plans_4000_sets_on_land(shared_data: Path, tmp_path: Path) ->
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert set(summary["owners"]) == {"Transport Department", "MTR"}
     assert summary["parameters"]["surface"]["components"] == ["population", "attractors"]
+    # issue 14: the scenario's plan is proven within 1 % of the best possible, each phase too
+    assert summary["covered_weight"] >= 0.99 * summary["upper_bound"]
+    for phase in summary["phases"]:
+        assert phase["covered_weight"] >= 0.99 * phase["upper_bound"]
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "| Transport Department |" in report
     assert "added by the 4,000 new sets" in report
