@@ -52,7 +52,7 @@ _FIX_MARGIN = 1e-6
 #: Plans within this relative distance of the bound are optimal.
 _TOLERANCE = 1e-7
 #: The LP's neighbourhood is searched when it splits at most this many sites (at the Hong
-#: Kong scenario's first phase, 2,940 split sites take HiGHS's root node 13 s).
+#: Kong scenario's first phase, 2,963 split sites take HiGHS's root node 13-17 s).
 RENS_COLUMNS = 5_000
 
 
