@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
-from planner.solver.lp import solve_lp
+from planner.solver.lp import lp_support, solve_lp
 from planner.solver.mclp import MCLPResult, Reduced, mclp_constraints, reduce_instance
 from planner.solver.problem import CoverageProblem
 
@@ -113,9 +113,7 @@ class PhaseLP:
         """Sites the LP uses, largest value first (ties: lower index)."""
         if self.x is None:
             return ()
-        positive = np.flatnonzero(self.x > _EPS)
-        ranked = positive[np.lexsort((positive, -self.x[positive]))]
-        return tuple(self.search.red.columns[ranked].tolist())
+        return lp_support(self.x, self.search.red.columns, _EPS)
 
 
 def phase_lp(
@@ -286,10 +284,9 @@ def _solve_lp(search: _Search) -> tuple[np.ndarray, float, np.ndarray, np.ndarra
     red, n_cols = search.red, search.red.group_cover.shape[1]
     objective = np.concatenate([np.zeros(n_cols), -red.group_weight])
     constraints = search.constraints
-    lp, message = solve_lp(objective, constraints.A, constraints.ub, (0.0, 1.0),
-                           search.limits.time_limit)  # fmt: skip
-    if lp is None:
-        logger.info("exact phase: LP stopped: %s", message)
+    lp, _ = solve_lp(objective, constraints.A, constraints.ub, (0.0, 1.0),
+                     search.limits.time_limit)  # fmt: skip
+    if lp is None:  # solve_lp logged why
         return None
     return lp.x[:n_cols], red.constant - lp.fun, lp.low[:n_cols], lp.up[:n_cols]
 

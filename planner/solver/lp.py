@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-__all__ = ["LP_IPM_ITERATIONS", "LP_SIMPLEX_ITERATIONS", "LPSolution", "solve_lp"]
+__all__ = ["LP_IPM_ITERATIONS", "LP_SIMPLEX_ITERATIONS", "LPSolution", "lp_support", "solve_lp"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,3 +86,10 @@ def solve_lp(
     low = np.asarray(res.lower.marginals, dtype=np.float64)
     up = np.asarray(res.upper.marginals, dtype=np.float64)
     return LPSolution(float(res.fun), np.asarray(res.x, dtype=np.float64), low, up), message
+
+
+def lp_support(x: np.ndarray, columns: np.ndarray, eps: float) -> tuple[int, ...]:
+    """``columns`` whose LP value ``x`` is above ``eps``, largest first (ties: lower index)."""
+    positive = np.flatnonzero(x > eps)
+    ranked = positive[np.lexsort((positive, -x[positive]))]
+    return tuple(columns[ranked].tolist())

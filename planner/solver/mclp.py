@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
-from planner.solver.lp import LPSolution, solve_lp
+from planner.solver.lp import LPSolution, lp_support, solve_lp
 from planner.solver.presolve import merge_rows
 from planner.solver.problem import CoverageProblem
 
@@ -188,10 +188,7 @@ def _lp_result(lp: LPSolution | None, message: str, red: Reduced) -> MCLPResult:
     """The LP's optimum as a bound; an unfinished LP bounds nothing."""
     if lp is None:
         return MCLPResult(np.inf, np.nan, (), False, message)
-    x = lp.x[: red.group_cover.shape[1]]
-    positive = np.flatnonzero(x > 1e-9)
-    ranked = positive[np.lexsort((positive, -x[positive]))]
-    support = tuple(red.columns[ranked].tolist())
+    support = lp_support(lp.x[: red.group_cover.shape[1]], red.columns, 1e-9)
     return MCLPResult(red.constant - lp.fun, np.nan, (), True, message, support)
 
 
